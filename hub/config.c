@@ -1,0 +1,169 @@
+/*
+ * config: see config.h. Every key is one row below; nothing else in the hub
+ * parses configuration.
+ */
+#include "config.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "log.h"
+#include "util.h"
+
+#define F(field) offsetof(struct hub_config, field)
+#define MS_DAY (86400LL * 1000)
+
+static const struct conf_key hub_keys[] = {
+	{ "hub", "site", CONF_STR, "karo", 0, 0, F(site),
+	    "Site prefix of every topic: <site>/ev/..., <site>/hub/..." },
+	{ "hub", "instance", CONF_STR, NULL, 0, 0, F(instance),
+	    "Name of this hub instance, stable across restarts (required); "
+	    "names its journal checkpoint, client id and status topic" },
+	{ "hub", "group", CONF_STR, "simpul", 0, 0, F(group),
+	    "Shared subscription group: hubs of one group share the ingest" },
+	{ "hub", "schemas", CONF_STR, NULL, 0, 0, F(schemas),
+	    "Directory of JSON Schemas (envelope.json, <type>.json); default: "
+	    "the source tree's schemas/ if present, else the installed ones" },
+	{ "hub", "max_payload", CONF_SIZE, "256k", 64, 16 << 20,
+	    F(max_payload),
+	    "Largest payload accepted as an event; larger ones are dead "
+	    "letters (too_large), kept whole" },
+	{ "hub", "max_depth", CONF_INT, "32", 2, 256, F(max_depth),
+	    "Deepest JSON nesting accepted; deeper is invalid_json" },
+	{ "hub", "log_level", CONF_STR, "info", 0, 0, F(log_level),
+	    "debug, info or warn" },
+
+	{ "mqtt", "uri", CONF_STR, "tcp://127.0.0.1:1883", 0, 0, F(mqtt_uri),
+	    "Broker URI (tcp:// or ssl://); env SIMPUL_MQTT_URI overrides" },
+	{ "mqtt", "client_id", CONF_STR, NULL, 0, 0, F(mqtt_client_id),
+	    "Client id; default simpul-hub-<instance>. Must be stable: the "
+	    "broker keeps this hub's share of the queue under it" },
+	{ "mqtt", "username", CONF_STR, NULL, 0, 0, F(mqtt_username),
+	    "User name for the broker (optional)" },
+	{ "mqtt", "password", CONF_STR, NULL, 0, 0, F(mqtt_password),
+	    "Password for the broker (optional); env SIMPUL_MQTT_PASSWORD" },
+	{ "mqtt", "ca_file", CONF_STR, NULL, 0, 0, F(mqtt_ca_file),
+	    "CA certificate (PEM) that signed the broker's certificate; "
+	    "enables TLS server verification" },
+	{ "mqtt", "cert_file", CONF_STR, NULL, 0, 0, F(mqtt_cert_file),
+	    "Client certificate (PEM) for TLS client authentication" },
+	{ "mqtt", "key_file", CONF_STR, NULL, 0, 0, F(mqtt_key_file),
+	    "Private key (PEM) of the client certificate" },
+	{ "mqtt", "keepalive", CONF_DURATION, "30s", 5000, 3600000,
+	    F(mqtt_keepalive_ms), "MQTT keepalive interval" },
+	{ "mqtt", "session_expiry", CONF_DURATION, "7d", 60000, 365 * MS_DAY,
+	    F(mqtt_session_expiry_ms),
+	    "How long the broker keeps queuing for this hub while it is away" },
+	{ "mqtt", "receive_max", CONF_INT, "1000", 1, 65535,
+	    F(mqtt_receive_max),
+	    "QoS 1 messages the broker may have in flight to us at once" },
+	{ "mqtt", "max_inflight", CONF_INT, "1000", 1, 65535,
+	    F(mqtt_max_inflight),
+	    "Our own unacknowledged publishes (outbox relay) at once" },
+
+	{ "postgres", "conninfo", CONF_STR, "dbname=simpul", 0, 0,
+	    F(pg_conninfo),
+	    "libpq connection string; env SIMPUL_PG overrides" },
+	{ "postgres", "batch_max", CONF_INT, "2000", 1, 100000, F(batch_max),
+	    "Most journal records committed in one transaction" },
+	{ "postgres", "batch_bytes", CONF_SIZE, "8M", 1024, 1 << 30,
+	    F(batch_bytes), "Most payload bytes in one transaction" },
+	{ "postgres", "reconnect_max", CONF_DURATION, "10s", 100, 600000,
+	    F(reconnect_max_ms),
+	    "Longest wait between reconnect attempts (backoff doubles up to "
+	    "this)" },
+	{ "postgres", "retention_months", CONF_INT, "0", 0, 1200,
+	    F(retention_months),
+	    "Drop event partitions older than this many months; 0 keeps all" },
+
+	{ "journal", "dir", CONF_STR, "/var/lib/simpul/journal", 0, 0,
+	    F(journal_dir),
+	    "Directory of this instance's journal (local disk, not shared)" },
+	{ "journal", "fsync_interval", CONF_DURATION, "200ms", 0, 60000,
+	    F(fsync_interval_ms),
+	    "0: fdatasync before acknowledging each message (survives power "
+	    "loss); N: sync at most every N, a power loss may lose the last N "
+	    "of acknowledged messages (a crash of the hub loses nothing)" },
+	{ "journal", "segment_size", CONF_SIZE, "64M", 1 << 20, 1ULL << 32,
+	    F(segment_size), "Journal segment file size" },
+	{ "journal", "disk_budget", CONF_SIZE, "1G", 1 << 20, 1ULL << 40,
+	    F(disk_budget),
+	    "Unstored journal bytes above which the hub stops consuming (the "
+	    "broker queues) until PostgreSQL catches up" },
+
+	{ "outbox", "batch", CONF_INT, "500", 1, 10000, F(outbox_batch),
+	    "Outbox rows published per round" },
+	{ "outbox", "poll", CONF_DURATION, "1s", 10, 60000, F(outbox_poll_ms),
+	    "How often the outbox is checked when nothing signals new rows" },
+};
+
+static const struct conf_env hub_env[] = {
+	{ "SIMPUL_MQTT_URI", "mqtt", "uri" },
+	{ "SIMPUL_MQTT_USERNAME", "mqtt", "username" },
+	{ "SIMPUL_MQTT_PASSWORD", "mqtt", "password" },
+	{ "SIMPUL_PG", "postgres", "conninfo" },
+};
+
+int
+hub_config_load(struct hub_config *cfg, const char *path)
+{
+	int errors;
+
+	memset(cfg, 0, sizeof(*cfg));
+	errors = conf_load(hub_keys, nitems(hub_keys), cfg, path, NULL);
+	errors += conf_apply_env(hub_keys, nitems(hub_keys), cfg, hub_env,
+	    nitems(hub_env));
+	if (cfg->instance == NULL) {
+		log_warnx("%s: [hub] instance is required",
+		    path != NULL ? path : "config");
+		errors++;
+	} else if (strspn(cfg->instance, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
+	    strlen(cfg->instance) || *cfg->instance == '\0') {
+		log_warnx("%s: [hub] instance '%s' may hold only letters, "
+		    "digits, '-' and '_'", path != NULL ? path : "config",
+		    cfg->instance);
+		errors++;
+	}
+	if (strchr(cfg->site, '/') != NULL || strpbrk(cfg->site, "+#$") ||
+	    *cfg->site == '\0') {
+		log_warnx("%s: [hub] site '%s' must be one topic level",
+		    path != NULL ? path : "config", cfg->site);
+		errors++;
+	}
+	if (strcmp(cfg->log_level, "debug") != 0 &&
+	    strcmp(cfg->log_level, "info") != 0 &&
+	    strcmp(cfg->log_level, "warn") != 0) {
+		log_warnx("%s: [hub] log_level must be debug, info or warn",
+		    path != NULL ? path : "config");
+		errors++;
+	}
+	if (errors == 0 && cfg->mqtt_client_id == NULL)
+		cfg->mqtt_client_id = xasprintf("simpul-hub-%s",
+		    cfg->instance);
+	if (cfg->schemas == NULL) {
+		if (access(SIMPUL_SRCDIR "/schemas/envelope.json", R_OK) == 0)
+			cfg->schemas = xstrdup(SIMPUL_SRCDIR "/schemas");
+		else
+			cfg->schemas = xstrdup(SIMPUL_DATADIR "/schemas");
+	}
+	return errors;
+}
+
+void
+hub_config_free(struct hub_config *cfg)
+{
+	conf_free(hub_keys, nitems(hub_keys), cfg);
+}
+
+void
+hub_config_dump(FILE *out)
+{
+	fprintf(out, "; simpul-hub configuration (INI). Every key with its "
+	    "default;\n; remove the ';' to set one. Generated by "
+	    "simpul-hub -D.\n\n");
+	conf_dump(hub_keys, nitems(hub_keys), out);
+}

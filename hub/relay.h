@@ -1,0 +1,36 @@
+/*
+ * relay: the thread that publishes the transactional outbox.
+ *
+ * Rows are taken in id order under FOR UPDATE SKIP LOCKED (several hubs may
+ * relay one database), published with QoS 1, and deleted in the same
+ * transaction once the broker has acknowledged every one of them. A crash
+ * or a failed publish rolls back: the rows are published again later
+ * (at-least-once; subscribers see an id to deduplicate on).
+ */
+#ifndef SIMPUL_RELAY_H
+#define SIMPUL_RELAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct mqtt;
+struct store;
+struct relay;
+
+struct relay_opts {
+	struct store *store; /* its own connection, used by the relay only */
+	struct mqtt *mqtt;
+	size_t batch;
+	int64_t poll_ms;
+	int64_t reconnect_max_ms;
+};
+
+struct relay *relay_start(const struct relay_opts *o);
+void relay_wake(void *relay); /* new outbox rows were committed */
+/* Joins the thread. Free only after the MQTT client is destroyed: late
+ * publish answers still reach the relay. */
+void relay_stop(struct relay *r);
+void relay_free(struct relay *r);
+uint64_t relay_published(struct relay *r);
+
+#endif

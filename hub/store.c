@@ -1,0 +1,948 @@
+/*
+ * store: see store.h.
+ *
+ * Binary array parameters: PostgreSQL's binary format for a one-dimensional
+ * array is a 20-byte header (ndim, has-null flag, element type oid, length,
+ * lower bound) followed by each element as a 4-byte length (-1 for NULL)
+ * and its bytes. Text elements are raw UTF-8, timestamptz elements are
+ * int64 microseconds since 2000-01-01 UTC, int8 elements big-endian.
+ */
+#include "store.h"
+
+#include <arpa/inet.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "log.h"
+#include "util.h"
+
+struct embedded_file {
+	const char *name;
+	const char *data;
+	size_t len;
+};
+extern const struct embedded_file migration_files[];
+
+#define OID_INT8 20
+#define OID_TEXT 25
+#define OID_BYTEA 17
+#define OID_TIMESTAMPTZ 1184
+/* Seconds from 1970-01-01 to 2000-01-01, PostgreSQL's timestamp epoch. */
+#define PG_EPOCH_OFFSET_S 946684800LL
+
+#define NO_STR ((size_t)-1)
+
+struct store {
+	char *conninfo;
+	char *instance;
+	char *dlq_prefix; /* "<site>/hub/dlq/" */
+	PGconn *conn;
+	int failing; /* log a lost connection once, not every retry */
+	int64_t *outbox_ids;
+	size_t outbox_n, outbox_cap;
+};
+
+/* One row of a batch; strings are offsets into the batch's arena. */
+struct row {
+	uint64_t seq;
+	int64_t received_ms, time_ms;
+	size_t id, topic, opd, source, type, subject; /* events */
+	size_t reason, detail;                        /* dead letters */
+	size_t payload, len;
+};
+
+struct rows {
+	struct row *v;
+	size_t n, cap;
+};
+
+struct store_batch {
+	struct rows events, dead;
+	struct buf arena;
+};
+
+/* A binary array parameter under construction. */
+struct pgarr {
+	struct buf b;
+	uint32_t oid;
+	uint32_t n;
+	int hasnull;
+};
+
+static void
+put32(struct buf *b, uint32_t v)
+{
+	uint32_t be = htonl(v);
+
+	if (buf_append(b, &be, 4) == -1)
+		fatalx("store: array too large");
+}
+
+static void
+put64(struct buf *b, uint64_t v)
+{
+	put32(b, (uint32_t)(v >> 32));
+	put32(b, (uint32_t)v);
+}
+
+static void
+pgarr_init(struct pgarr *a, uint32_t oid)
+{
+	buf_init(&a->b, 0);
+	a->oid = oid;
+	a->n = 0;
+	a->hasnull = 0;
+	put32(&a->b, 1);  /* ndim, patched to 0 when empty */
+	put32(&a->b, 0);  /* has-null flag, patched */
+	put32(&a->b, oid);
+	put32(&a->b, 0);  /* dimension length, patched */
+	put32(&a->b, 1);  /* lower bound */
+}
+
+static void
+pgarr_bytes(struct pgarr *a, const void *p, size_t len)
+{
+	if (p == NULL) {
+		put32(&a->b, 0xffffffffu);
+		a->hasnull = 1;
+	} else {
+		put32(&a->b, (uint32_t)len);
+		if (buf_append(&a->b, p, len) == -1)
+			fatalx("store: array too large");
+	}
+	a->n++;
+}
+
+static void
+pgarr_str(struct pgarr *a, const char *s)
+{
+	pgarr_bytes(a, s, s != NULL ? strlen(s) : 0);
+}
+
+static void
+pgarr_i64(struct pgarr *a, int64_t v)
+{
+	put32(&a->b, 8);
+	put64(&a->b, (uint64_t)v);
+	a->n++;
+}
+
+static void
+pgarr_ts(struct pgarr *a, int64_t ms)
+{
+	pgarr_i64(a, (ms - PG_EPOCH_OFFSET_S * 1000) * 1000);
+}
+
+/* Finishes the header; returns the parameter bytes and length. */
+static const char *
+pgarr_finish(struct pgarr *a, int *len)
+{
+	uint32_t *h = (uint32_t *)(void *)a->b.data;
+
+	if (a->n == 0) {
+		h[0] = htonl(0);
+		a->b.len = 12; /* an empty array has no dimension fields */
+	}
+	h[1] = htonl(a->hasnull ? 1u : 0u);
+	h[3] = htonl(a->n);
+	*len = (int)a->b.len;
+	return a->b.data;
+}
+
+static void
+pgarr_free(struct pgarr *a)
+{
+	buf_free(&a->b);
+}
+
+struct store *
+store_new(const char *conninfo, const char *instance, const char *site)
+{
+	struct store *s = xcalloc(1, sizeof(*s));
+
+	s->conninfo = xstrdup(conninfo);
+	s->instance = xstrdup(instance);
+	s->dlq_prefix = xasprintf("%s/hub/dlq/", site);
+	return s;
+}
+
+void
+store_free(struct store *s)
+{
+	if (s == NULL)
+		return;
+	PQfinish(s->conn);
+	free(s->conninfo);
+	free(s->instance);
+	free(s->dlq_prefix);
+	free(s->outbox_ids);
+	free(s);
+}
+
+static void
+store_notice(void *arg, const char *msg)
+{
+	(void)arg;
+	log_debug("postgres: %s", msg);
+}
+
+int
+store_connect(struct store *s)
+{
+	if (s->conn != NULL) {
+		PQfinish(s->conn);
+		s->conn = NULL;
+	}
+	s->conn = PQconnectdb(s->conninfo);
+	if (PQstatus(s->conn) != CONNECTION_OK) {
+		if (!s->failing)
+			log_warnx("store: cannot connect to PostgreSQL: %s",
+			    PQerrorMessage(s->conn));
+		s->failing = 1;
+		PQfinish(s->conn);
+		s->conn = NULL;
+		return -1;
+	}
+	PQsetNoticeProcessor(s->conn, store_notice, NULL);
+	PQsetClientEncoding(s->conn, "UTF8");
+	if (s->failing)
+		log_info("store: connected to PostgreSQL again");
+	s->failing = 0;
+	return 0;
+}
+
+int
+store_is_connected(const struct store *s)
+{
+	return s->conn != NULL && PQstatus(s->conn) == CONNECTION_OK;
+}
+
+/* Logs a failed result once; returns -1. */
+static int
+store_fail(struct store *s, PGresult *r, const char *what)
+{
+	const char *state = r != NULL ? PQresultErrorField(r,
+	    PG_DIAG_SQLSTATE) : NULL;
+
+	if (!s->failing || PQstatus(s->conn) == CONNECTION_OK)
+		log_warnx("store: %s failed sqlstate=%s: %s", what,
+		    state != NULL ? state : "-", PQerrorMessage(s->conn));
+	if (PQstatus(s->conn) != CONNECTION_OK)
+		s->failing = 1;
+	PQclear(r);
+	return -1;
+}
+
+/* Runs a command without parameters; 0 / -1 (logged). */
+static int
+store_exec(struct store *s, const char *sql)
+{
+	PGresult *r = PQexec(s->conn, sql);
+
+	if (PQresultStatus(r) != PGRES_COMMAND_OK &&
+	    PQresultStatus(r) != PGRES_TUPLES_OK)
+		return store_fail(s, r, sql);
+	PQclear(r);
+	return 0;
+}
+
+static void
+store_rollback(struct store *s)
+{
+	if (s->conn != NULL && PQstatus(s->conn) == CONNECTION_OK)
+		PQclear(PQexec(s->conn, "ROLLBACK"));
+}
+
+static int
+migration_version(const char *name)
+{
+	long v;
+	char digits[16];
+	size_t i;
+
+	for (i = 0; i < sizeof(digits) - 1 && name[i] >= '0' &&
+	    name[i] <= '9'; i++)
+		digits[i] = name[i];
+	digits[i] = '\0';
+	if (parse_long(digits, 1, 99999, &v) == -1)
+		fatalx("store: migration %s has no version number", name);
+	return (int)v;
+}
+
+static int
+migration_applied(struct store *s, int version, int *applied)
+{
+	char v[16];
+	const char *params[1] = { v };
+	PGresult *r;
+
+	snprintf(v, sizeof(v), "%d", version);
+	r = PQexecParams(s->conn,
+	    "SELECT 1 FROM schema_migration WHERE version = $1", 1, NULL,
+	    params, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		return store_fail(s, r, "reading schema_migration");
+	*applied = PQntuples(r) > 0;
+	PQclear(r);
+	return 0;
+}
+
+int
+store_migrate(struct store *s)
+{
+	const struct embedded_file *m;
+	int applied, n = 0;
+
+	if (store_exec(s, "CREATE TABLE IF NOT EXISTS schema_migration ("
+	    "version integer PRIMARY KEY, name text NOT NULL, "
+	    "applied_at timestamptz NOT NULL DEFAULT now())") == -1)
+		return -1;
+	for (m = migration_files; m->name != NULL; m++) {
+		int version = migration_version(m->name);
+		char v[16];
+		const char *params[2] = { v, m->name };
+		PGresult *r;
+
+		if (store_exec(s, "BEGIN") == -1)
+			return -1;
+		/* One migrator at a time; the lock ends with the transaction. */
+		if (store_exec(s, "SELECT pg_advisory_xact_lock("
+		    "hashtext('simpul_migrate'))") == -1 ||
+		    migration_applied(s, version, &applied) == -1)
+			goto fail;
+		if (applied) {
+			store_exec(s, "COMMIT");
+			continue;
+		}
+		r = PQexec(s->conn, m->data);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK &&
+		    PQresultStatus(r) != PGRES_TUPLES_OK) {
+			log_warnx("store: migration %s failed: %s", m->name,
+			    PQerrorMessage(s->conn));
+			PQclear(r);
+			goto fail;
+		}
+		PQclear(r);
+		snprintf(v, sizeof(v), "%d", version);
+		r = PQexecParams(s->conn, "INSERT INTO schema_migration "
+		    "(version, name) VALUES ($1, $2)", 2, NULL, params, NULL,
+		    NULL, 0);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			store_fail(s, r, "recording a migration");
+			goto fail;
+		}
+		PQclear(r);
+		if (store_exec(s, "COMMIT") == -1)
+			return -1;
+		log_info("store: applied migration %s", m->name);
+		n++;
+	}
+	return n;
+fail:
+	store_rollback(s);
+	return -1;
+}
+
+int
+store_migration_status(struct store *s, void (*fn)(void *, const char *, int),
+    void *arg)
+{
+	const struct embedded_file *m;
+	int applied;
+	PGresult *r;
+
+	r = PQexec(s->conn, "SELECT to_regclass('schema_migration') IS NULL");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		return store_fail(s, r, "reading schema_migration");
+	if (strcmp(PQgetvalue(r, 0, 0), "t") == 0) {
+		PQclear(r);
+		for (m = migration_files; m->name != NULL; m++)
+			fn(arg, m->name, 0);
+		return 0;
+	}
+	PQclear(r);
+	for (m = migration_files; m->name != NULL; m++) {
+		if (migration_applied(s, migration_version(m->name),
+		    &applied) == -1)
+			return -1;
+		fn(arg, m->name, applied);
+	}
+	return 0;
+}
+
+int
+store_checkpoint_get(struct store *s, uint64_t *seq)
+{
+	const char *params[1] = { s->instance };
+	PGresult *r;
+
+	r = PQexecParams(s->conn, "INSERT INTO hub_journal (instance) "
+	    "VALUES ($1) ON CONFLICT (instance) DO NOTHING", 1, NULL, params,
+	    NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		return store_fail(s, r, "creating the checkpoint row");
+	PQclear(r);
+	r = PQexecParams(s->conn, "SELECT seq FROM hub_journal "
+	    "WHERE instance = $1", 1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
+		return store_fail(s, r, "reading the checkpoint");
+	if (parse_u64(PQgetvalue(r, 0, 0), seq) == -1) {
+		PQclear(r);
+		log_warnx("store: bad checkpoint value");
+		return -1;
+	}
+	PQclear(r);
+	return 0;
+}
+
+int
+store_ensure_partitions(struct store *s, int64_t now_ms)
+{
+	char day[32];
+	const char *params[1] = { day };
+	PGresult *r;
+
+	time_format_rfc3339(now_ms, day);
+	day[10] = '\0';
+	/* This month and the next two, so month ends never hit the default. */
+	r = PQexecParams(s->conn, "SELECT simpul_ensure_partition("
+	    "($1::date + make_interval(months => m))::date) "
+	    "FROM generate_series(0, 2) AS m", 1, NULL, params, NULL, NULL,
+	    0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		return store_fail(s, r, "creating partitions");
+	PQclear(r);
+	return 0;
+}
+
+struct store_batch *
+store_batch_new(void)
+{
+	struct store_batch *b = xcalloc(1, sizeof(*b));
+
+	buf_init(&b->arena, 0);
+	return b;
+}
+
+void
+store_batch_free(struct store_batch *b)
+{
+	if (b == NULL)
+		return;
+	free(b->events.v);
+	free(b->dead.v);
+	buf_free(&b->arena);
+	free(b);
+}
+
+void
+store_batch_reset(struct store_batch *b)
+{
+	b->events.n = 0;
+	b->dead.n = 0;
+	buf_reset(&b->arena);
+}
+
+size_t
+store_batch_events(const struct store_batch *b)
+{
+	return b->events.n;
+}
+
+size_t
+store_batch_dead(const struct store_batch *b)
+{
+	return b->dead.n;
+}
+
+size_t
+store_batch_bytes(const struct store_batch *b)
+{
+	return b->arena.len;
+}
+
+static size_t
+arena_put(struct store_batch *b, const char *p, size_t len)
+{
+	size_t off = b->arena.len;
+	char nul = '\0';
+
+	if (p == NULL)
+		return NO_STR;
+	if (buf_append(&b->arena, p, len) == -1 ||
+	    buf_append(&b->arena, &nul, 1) == -1)
+		fatalx("store: batch arena overflow");
+	return off;
+}
+
+static size_t
+arena_str(struct store_batch *b, const char *s)
+{
+	return arena_put(b, s, s != NULL ? strlen(s) : 0);
+}
+
+static const char *
+arena_get(const struct store_batch *b, size_t off)
+{
+	return off == NO_STR ? NULL : b->arena.data + off;
+}
+
+static struct row *
+rows_push(struct rows *r)
+{
+	if (r->n == r->cap) {
+		r->cap = r->cap == 0 ? 256 : r->cap * 2;
+		r->v = xrealloc(r->v, r->cap * sizeof(*r->v));
+	}
+	memset(&r->v[r->n], 0, sizeof(r->v[0]));
+	return &r->v[r->n++];
+}
+
+void
+store_batch_add_event(struct store_batch *b, uint64_t seq, const char *id,
+    const char *topic, const char *opd, const char *source, const char *type,
+    const char *subject, int64_t time_ms, int64_t received_ms,
+    const char *payload, size_t len)
+{
+	struct row *r = rows_push(&b->events);
+
+	r->seq = seq;
+	r->time_ms = time_ms;
+	r->received_ms = received_ms;
+	r->id = arena_str(b, id);
+	r->topic = arena_str(b, topic);
+	r->opd = arena_str(b, opd);
+	r->source = arena_str(b, source);
+	r->type = arena_str(b, type);
+	r->subject = arena_str(b, subject);
+	r->payload = arena_put(b, payload, len);
+	r->len = len;
+}
+
+/*
+ * Text columns must be valid UTF-8 without NUL for PostgreSQL. Topics and
+ * details are ours or checked by the broker, but a dead letter's event id
+ * comes from a payload that may be anything; replace what would not fit.
+ */
+static size_t
+arena_text(struct store_batch *b, const char *s)
+{
+	size_t off, i;
+	unsigned char *p;
+
+	if (s == NULL)
+		return NO_STR;
+	off = arena_str(b, s);
+	p = (unsigned char *)b->arena.data + off;
+	for (i = 0; p[i] != '\0'; i++)
+		if (p[i] >= 0x80)
+			p[i] = '?'; /* conservative: ids are ASCII in practice */
+	return off;
+}
+
+void
+store_batch_add_dead(struct store_batch *b, uint64_t seq, int64_t received_ms,
+    const char *topic, const char *reason, const char *detail,
+    const char *event_id, const char *payload, size_t len)
+{
+	struct row *r = rows_push(&b->dead);
+
+	r->seq = seq;
+	r->received_ms = received_ms;
+	r->topic = arena_text(b, topic);
+	r->reason = arena_str(b, reason);
+	r->detail = arena_text(b, detail);
+	r->id = arena_text(b, event_id);
+	r->payload = arena_put(b, payload, len);
+	r->len = len;
+}
+
+static const char sql_events[] =
+    "WITH input AS ("
+    " SELECT u.*, u.payload::jsonb AS doc FROM unnest($1::text[],"
+    "  $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[],"
+    "  $7::text[], $8::timestamptz[], $9::text[], $10::int8[])"
+    "  AS u(id, time, topic, opd, source, type, subject, received_at,"
+    "  payload, seq)"
+    "), hashed AS ("
+    " SELECT i.*, sha256(convert_to(i.doc::text, 'UTF8')) AS digest"
+    " FROM input i"
+    "), fresh AS ("
+    " INSERT INTO event_id (id, time, digest)"
+    " SELECT id, time, digest FROM hashed"
+    " ON CONFLICT (id) DO NOTHING RETURNING id"
+    "), stored AS ("
+    " INSERT INTO event (id, time, topic, opd, source, type, subject,"
+    "  received_at, instance, data, attrs)"
+    " SELECT h.id, h.time, h.topic, h.opd, h.source, h.type, h.subject,"
+    "  h.received_at, $11, h.doc->'data', h.doc - 'data'"
+    " FROM hashed h JOIN fresh f USING (id) RETURNING 1"
+    "), conflicted AS ("
+    " INSERT INTO dead_letter (received_at, instance, journal_seq, topic,"
+    "  reason, detail, event_id, payload)"
+    " SELECT h.received_at, $11, h.seq, h.topic, 'id_conflict',"
+    "  'id ' || h.id || ' was stored before with different content',"
+    "  h.id, convert_to(h.payload, 'UTF8')"
+    " FROM hashed h JOIN event_id e USING (id) WHERE e.digest <> h.digest"
+    " ON CONFLICT (instance, journal_seq) DO NOTHING"
+    " RETURNING id, received_at, topic, reason, detail, event_id, payload"
+    "), announced AS ("
+    " INSERT INTO outbox (topic, payload)"
+    " SELECT $12 || c.reason, convert_to(json_build_object("
+    "  'dead_letter_id', c.id, 'reason', c.reason, 'detail', c.detail,"
+    "  'topic', c.topic, 'received_at', c.received_at,"
+    "  'event_id', c.event_id, 'instance', $11::text,"
+    "  'payload_bytes', length(c.payload), 'payload_base64',"
+    "  translate(encode(substring(c.payload FROM 1 FOR 65536), 'base64'),"
+    "  E'\\n', ''))::text, 'UTF8')"
+    " FROM conflicted c RETURNING 1"
+    ")"
+    " SELECT (SELECT count(*) FROM stored), (SELECT count(*) FROM conflicted)";
+
+static const char sql_dead[] =
+    "WITH ins AS ("
+    " INSERT INTO dead_letter (received_at, instance, journal_seq, topic,"
+    "  reason, detail, event_id, payload)"
+    " SELECT u.received_at, $8, u.seq, u.topic, u.reason, u.detail,"
+    "  u.event_id, u.payload FROM unnest($1::timestamptz[], $2::int8[],"
+    "  $3::text[], $4::text[], $5::text[], $6::text[], $7::bytea[])"
+    "  AS u(received_at, seq, topic, reason, detail, event_id, payload)"
+    " ON CONFLICT (instance, journal_seq) DO NOTHING"
+    " RETURNING id, received_at, topic, reason, detail, event_id, payload"
+    "), announced AS ("
+    " INSERT INTO outbox (topic, payload)"
+    " SELECT $9 || i.reason, convert_to(json_build_object("
+    "  'dead_letter_id', i.id, 'reason', i.reason, 'detail', i.detail,"
+    "  'topic', i.topic, 'received_at', i.received_at,"
+    "  'event_id', i.event_id, 'instance', $8::text,"
+    "  'payload_bytes', length(i.payload), 'payload_base64',"
+    "  translate(encode(substring(i.payload FROM 1 FOR 65536), 'base64'),"
+    "  E'\\n', ''))::text, 'UTF8')"
+    " FROM ins i RETURNING 1"
+    ")"
+    " SELECT (SELECT count(*) FROM ins)";
+
+#define EV_ARRAYS 10
+
+/*
+ * Inserts events [from, to) of the batch with one statement. Returns 0,
+ * -1 on a connection or server failure, -2 on a data error (the statement
+ * refused the data; the transaction is then aborted).
+ */
+static int
+store_insert_events(struct store *s, const struct store_batch *b,
+    size_t from, size_t to, struct store_result *res)
+{
+	static const uint32_t oids[EV_ARRAYS] = { OID_TEXT, OID_TIMESTAMPTZ,
+		OID_TEXT, OID_TEXT, OID_TEXT, OID_TEXT, OID_TEXT,
+		OID_TIMESTAMPTZ, OID_TEXT, OID_INT8 };
+	struct pgarr a[EV_ARRAYS];
+	const char *values[EV_ARRAYS + 2];
+	int lengths[EV_ARRAYS + 2], formats[EV_ARRAYS + 2];
+	const char *state;
+	PGresult *r;
+	size_t i;
+	long stored, conflicts;
+	int rc = 0;
+
+	for (i = 0; i < EV_ARRAYS; i++)
+		pgarr_init(&a[i], oids[i]);
+	for (i = from; i < to; i++) {
+		const struct row *w = &b->events.v[i];
+
+		pgarr_str(&a[0], arena_get(b, w->id));
+		pgarr_ts(&a[1], w->time_ms);
+		pgarr_str(&a[2], arena_get(b, w->topic));
+		pgarr_str(&a[3], arena_get(b, w->opd));
+		pgarr_str(&a[4], arena_get(b, w->source));
+		pgarr_str(&a[5], arena_get(b, w->type));
+		pgarr_str(&a[6], arena_get(b, w->subject));
+		pgarr_ts(&a[7], w->received_ms);
+		pgarr_bytes(&a[8], arena_get(b, w->payload), w->len);
+		pgarr_i64(&a[9], (int64_t)w->seq);
+	}
+	for (i = 0; i < EV_ARRAYS; i++) {
+		values[i] = pgarr_finish(&a[i], &lengths[i]);
+		formats[i] = 1;
+	}
+	values[EV_ARRAYS] = s->instance;
+	values[EV_ARRAYS + 1] = s->dlq_prefix;
+	lengths[EV_ARRAYS] = lengths[EV_ARRAYS + 1] = 0;
+	formats[EV_ARRAYS] = formats[EV_ARRAYS + 1] = 0;
+
+	r = PQexecParams(s->conn, sql_events, EV_ARRAYS + 2, NULL, values,
+	    lengths, formats, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+		/* Class 22 is "data exception": the input, not the server. */
+		if (state != NULL && strncmp(state, "22", 2) == 0) {
+			log_warnx("store: batch refused by PostgreSQL, "
+			    "retrying its %zu events one by one: %s",
+			    to - from, PQerrorMessage(s->conn));
+			PQclear(r);
+			rc = -2;
+		} else {
+			rc = store_fail(s, r, "inserting events");
+		}
+		goto out;
+	}
+	if (parse_long(PQgetvalue(r, 0, 0), 0, LONG_MAX, &stored) == -1 ||
+	    parse_long(PQgetvalue(r, 0, 1), 0, LONG_MAX, &conflicts) == -1)
+		fatalx("store: unexpected result from the event insert");
+	res->events += stored;
+	res->conflicts += conflicts;
+	res->dead += conflicts;
+	res->duplicates += (long)(to - from) - stored - conflicts;
+	PQclear(r);
+out:
+	for (i = 0; i < EV_ARRAYS; i++)
+		pgarr_free(&a[i]);
+	return rc;
+}
+
+#define DL_ARRAYS 7
+
+static int
+store_insert_dead(struct store *s, const struct store_batch *b,
+    struct store_result *res)
+{
+	static const uint32_t oids[DL_ARRAYS] = { OID_TIMESTAMPTZ, OID_INT8,
+		OID_TEXT, OID_TEXT, OID_TEXT, OID_TEXT, OID_BYTEA };
+	struct pgarr a[DL_ARRAYS];
+	const char *values[DL_ARRAYS + 2];
+	int lengths[DL_ARRAYS + 2], formats[DL_ARRAYS + 2];
+	PGresult *r;
+	size_t i;
+	long n;
+	int rc = 0;
+
+	for (i = 0; i < DL_ARRAYS; i++)
+		pgarr_init(&a[i], oids[i]);
+	for (i = 0; i < b->dead.n; i++) {
+		const struct row *w = &b->dead.v[i];
+
+		pgarr_ts(&a[0], w->received_ms);
+		pgarr_i64(&a[1], (int64_t)w->seq);
+		pgarr_str(&a[2], arena_get(b, w->topic));
+		pgarr_str(&a[3], arena_get(b, w->reason));
+		pgarr_str(&a[4], arena_get(b, w->detail));
+		pgarr_str(&a[5], arena_get(b, w->id));
+		pgarr_bytes(&a[6], arena_get(b, w->payload), w->len);
+	}
+	for (i = 0; i < DL_ARRAYS; i++) {
+		values[i] = pgarr_finish(&a[i], &lengths[i]);
+		formats[i] = 1;
+	}
+	values[DL_ARRAYS] = s->instance;
+	values[DL_ARRAYS + 1] = s->dlq_prefix;
+	lengths[DL_ARRAYS] = lengths[DL_ARRAYS + 1] = 0;
+	formats[DL_ARRAYS] = formats[DL_ARRAYS + 1] = 0;
+	r = PQexecParams(s->conn, sql_dead, DL_ARRAYS + 2, NULL, values,
+	    lengths, formats, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		rc = store_fail(s, r, "inserting dead letters");
+		goto out;
+	}
+	if (parse_long(PQgetvalue(r, 0, 0), 0, LONG_MAX, &n) == -1)
+		fatalx("store: unexpected result from the dead letter insert");
+	res->dead += n;
+	PQclear(r);
+out:
+	for (i = 0; i < DL_ARRAYS; i++)
+		pgarr_free(&a[i]);
+	return rc;
+}
+
+/*
+ * The slow path after a data error: each event in its own savepoint; the
+ * ones PostgreSQL refuses become invalid_json dead letters (appended to the
+ * batch, so they are stored by the caller's dead letter insert).
+ */
+static int
+store_insert_events_one_by_one(struct store *s, struct store_batch *b,
+    struct store_result *res)
+{
+	size_t i, n = b->events.n;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		if (store_exec(s, "SAVEPOINT one") == -1)
+			return -1;
+		rc = store_insert_events(s, b, i, i + 1, res);
+		if (rc == -1)
+			return -1;
+		if (rc == -2) {
+			/* Copy before adding: adding may move the arena. */
+			struct row w = b->events.v[i];
+			char *topic = xstrdup(arena_get(b, w.topic));
+			char *id = xstrdup(arena_get(b, w.id));
+			char *payload = xstrndup(arena_get(b, w.payload),
+			    w.len);
+			char *detail = xasprintf("PostgreSQL refused the "
+			    "event: %s", PQerrorMessage(s->conn));
+
+			if (store_exec(s, "ROLLBACK TO SAVEPOINT one") == -1) {
+				free(topic), free(id), free(payload);
+				free(detail);
+				return -1;
+			}
+			detail[strcspn(detail, "\n")] = '\0';
+			store_batch_add_dead(b, w.seq, w.received_ms, topic,
+			    "invalid_json", detail, id, payload, w.len);
+			free(topic), free(id), free(payload), free(detail);
+		}
+		if (store_exec(s, "RELEASE SAVEPOINT one") == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+store_set_checkpoint(struct store *s, uint64_t seq)
+{
+	char v[24];
+	const char *params[2] = { s->instance, v };
+	PGresult *r;
+
+	snprintf(v, sizeof(v), "%llu", (unsigned long long)seq);
+	r = PQexecParams(s->conn, "UPDATE hub_journal SET seq = $2, "
+	    "updated_at = now() WHERE instance = $1", 2, NULL, params, NULL,
+	    NULL, 0);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		return store_fail(s, r, "updating the checkpoint");
+	PQclear(r);
+	return 0;
+}
+
+enum store_status
+store_commit(struct store *s, struct store_batch *b, uint64_t upto_seq,
+    struct store_result *res)
+{
+	size_t dead_before = b->dead.n;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	if (!store_is_connected(s))
+		return STORE_RETRY;
+	if (store_exec(s, "BEGIN") == -1)
+		goto retry;
+	if (b->events.n > 0) {
+		rc = store_insert_events(s, b, 0, b->events.n, res);
+		if (rc == -1)
+			goto retry;
+		if (rc == -2) {
+			store_rollback(s);
+			memset(res, 0, sizeof(*res));
+			if (store_exec(s, "BEGIN") == -1 ||
+			    store_insert_events_one_by_one(s, b, res) == -1)
+				goto retry;
+		}
+	}
+	if (b->dead.n > 0 && store_insert_dead(s, b, res) == -1)
+		goto retry;
+	if (store_set_checkpoint(s, upto_seq) == -1 ||
+	    store_exec(s, "COMMIT") == -1)
+		goto retry;
+	return STORE_OK;
+retry:
+	store_rollback(s);
+	/* Forget dead letters the slow path added; it runs again. */
+	b->dead.n = dead_before;
+	memset(res, 0, sizeof(*res));
+	return STORE_RETRY;
+}
+
+int
+store_outbox_fetch(struct store *s, size_t max,
+    int (*fn)(void *arg, const struct store_outbox_row *row), void *arg)
+{
+	char lim[24];
+	const char *params[1] = { lim };
+	PGresult *r;
+	int i, n;
+
+	s->outbox_n = 0;
+	if (!store_is_connected(s))
+		return -1;
+	if (store_exec(s, "BEGIN") == -1)
+		return -1;
+	snprintf(lim, sizeof(lim), "%zu", max);
+	r = PQexecParams(s->conn, "SELECT id, topic, payload, qos, retain "
+	    "FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED", 1,
+	    NULL, params, NULL, NULL, 1);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		store_fail(s, r, "reading the outbox");
+		store_rollback(s);
+		return -1;
+	}
+	n = PQntuples(r);
+	for (i = 0; i < n; i++) {
+		struct store_outbox_row row;
+		const unsigned char *p;
+
+		/* Binary results: int8 id, text topic, bytea payload,
+		 * int2 qos, bool retain. */
+		p = (const unsigned char *)PQgetvalue(r, i, 0);
+		row.id = (int64_t)(((uint64_t)ntohl(*(const uint32_t *)
+		    (const void *)p) << 32) | ntohl(*(const uint32_t *)
+		    (const void *)(p + 4)));
+		row.topic = xstrndup(PQgetvalue(r, i, 1),
+		    (size_t)PQgetlength(r, i, 1));
+		row.payload = PQgetvalue(r, i, 2);
+		row.len = (size_t)PQgetlength(r, i, 2);
+		p = (const unsigned char *)PQgetvalue(r, i, 3);
+		row.qos = (p[0] << 8) | p[1];
+		row.retain = *PQgetvalue(r, i, 4) != 0;
+		if (s->outbox_n == s->outbox_cap) {
+			s->outbox_cap = s->outbox_cap ? s->outbox_cap * 2 : 64;
+			s->outbox_ids = xrealloc(s->outbox_ids,
+			    s->outbox_cap * sizeof(*s->outbox_ids));
+		}
+		s->outbox_ids[s->outbox_n++] = row.id;
+		if (fn(arg, &row) == -1) {
+			free((char *)(uintptr_t)row.topic);
+			break;
+		}
+		free((char *)(uintptr_t)row.topic);
+	}
+	PQclear(r);
+	return (int)s->outbox_n;
+}
+
+int
+store_outbox_done(struct store *s, int ok)
+{
+	struct pgarr a;
+	const char *values[1];
+	int lengths[1], formats[1] = { 1 };
+	PGresult *r;
+	size_t i;
+
+	if (!ok || s->outbox_n == 0) {
+		store_rollback(s);
+		return ok ? 0 : -1;
+	}
+	pgarr_init(&a, OID_INT8);
+	for (i = 0; i < s->outbox_n; i++)
+		pgarr_i64(&a, s->outbox_ids[i]);
+	values[0] = pgarr_finish(&a, &lengths[0]);
+	r = PQexecParams(s->conn, "DELETE FROM outbox WHERE id = ANY($1)",
+	    1, NULL, values, lengths, formats, 0);
+	pgarr_free(&a);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		store_fail(s, r, "deleting relayed outbox rows");
+		store_rollback(s);
+		return -1;
+	}
+	PQclear(r);
+	if (store_exec(s, "COMMIT") == -1) {
+		store_rollback(s);
+		return -1;
+	}
+	s->outbox_n = 0;
+	return 0;
+}

@@ -1,0 +1,103 @@
+/*
+ * store: everything the hub keeps in PostgreSQL. The only module that sees
+ * libpq.
+ *
+ * A batch is filled with valid events and dead letters, then committed in
+ * one transaction together with the journal checkpoint (the highest journal
+ * seq the batch covers). Events go in with one INSERT ... SELECT FROM
+ * unnest() over binary arrays: one parameter per column, whatever the batch
+ * size, no text escaping. Idempotency and id_conflict detection happen in
+ * the same statement (see migrations/0001_core.sql). Dead letters and what
+ * must be published about them go to the outbox in the same transaction.
+ *
+ * Failures: a lost connection makes store_commit() return STORE_RETRY with
+ * the batch intact, for the caller to retry after store_connect(). A data
+ * error in the batch (a payload PostgreSQL refuses despite our checks) is
+ * handled here: the events are retried one by one under savepoints and the
+ * refused ones become dead letters, so one bad message never stalls the
+ * stream.
+ */
+#ifndef SIMPUL_STORE_H
+#define SIMPUL_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+struct store_batch;
+
+enum store_status { STORE_OK = 0, STORE_RETRY = -1 };
+
+struct store_result {
+	long events;     /* new rows in event */
+	long duplicates; /* same id, same content: already stored */
+	long conflicts;  /* same id, different content: dead letters */
+	long dead;       /* dead letters stored (including conflicts) */
+};
+
+struct store *store_new(const char *conninfo, const char *instance,
+    const char *site);
+void store_free(struct store *s);
+
+/* (Re)connects. Returns 0, or -1 (logged). */
+int store_connect(struct store *s);
+int store_is_connected(const struct store *s);
+
+/*
+ * Applies the embedded migrations that are missing, each in its own
+ * transaction, under an advisory lock (several hubs may start at once).
+ * Returns the number applied, or -1.
+ */
+int store_migrate(struct store *s);
+/* Prints the migrations and whether each is applied (simpulctl). */
+int store_migration_status(struct store *s, void (*fn)(void *arg,
+    const char *name, int applied), void *arg);
+
+/* Reads this instance's journal checkpoint (0 if none). */
+int store_checkpoint_get(struct store *s, uint64_t *seq);
+/* Makes sure the monthly event partitions around now exist. */
+int store_ensure_partitions(struct store *s, int64_t now_ms);
+
+struct store_batch *store_batch_new(void);
+void store_batch_free(struct store_batch *b);
+void store_batch_reset(struct store_batch *b);
+size_t store_batch_events(const struct store_batch *b);
+size_t store_batch_dead(const struct store_batch *b);
+size_t store_batch_bytes(const struct store_batch *b);
+
+void store_batch_add_event(struct store_batch *b, uint64_t seq,
+    const char *id, const char *topic, const char *opd, const char *source,
+    const char *type, const char *subject, int64_t time_ms,
+    int64_t received_ms, const char *payload, size_t len);
+void store_batch_add_dead(struct store_batch *b, uint64_t seq,
+    int64_t received_ms, const char *topic, const char *reason,
+    const char *detail, const char *event_id, const char *payload,
+    size_t len);
+
+/*
+ * Commits the batch and sets the checkpoint to upto_seq, in one
+ * transaction. STORE_OK: committed (the batch may be reset). STORE_RETRY:
+ * nothing was committed (connection lost or the server refused); reconnect
+ * and call again with the same batch.
+ */
+enum store_status store_commit(struct store *s, struct store_batch *b,
+    uint64_t upto_seq, struct store_result *res);
+
+/*
+ * The outbox: fetches up to max rows in id order, locked FOR UPDATE SKIP
+ * LOCKED inside a transaction that stays open until store_outbox_done()
+ * deletes them (after the broker acknowledged) or rolls back (ok == 0).
+ */
+struct store_outbox_row {
+	int64_t id;
+	const char *topic;
+	const char *payload;
+	size_t len;
+	int qos;
+	int retain;
+};
+int store_outbox_fetch(struct store *s, size_t max,
+    int (*fn)(void *arg, const struct store_outbox_row *row), void *arg);
+int store_outbox_done(struct store *s, int ok);
+
+#endif
