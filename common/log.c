@@ -29,6 +29,9 @@ log_set_level(enum log_level min_level)
 	log_min = min_level;
 }
 
+static void log_vemit(const char *level, int err, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
 static void
 log_vemit(const char *level, int err, const char *fmt, va_list ap)
 {

@@ -22,8 +22,12 @@ static const struct conf_key hub_keys[] = {
 	{ "hub", "instance", CONF_STR, NULL, 0, 0, F(instance),
 	    "Name of this hub instance, stable across restarts (required); "
 	    "names its journal checkpoint, client id and status topic" },
-	{ "hub", "group", CONF_STR, "simpul", 0, 0, F(group),
-	    "Shared subscription group: hubs of one group share the ingest" },
+	{ "hub", "group", CONF_STR, "", 0, 0, F(group),
+	    "Shared subscription group for several hubs ($share/<group>/...); "
+	    "empty: a plain subscription. Mosquitto 2.0 does not restore "
+	    "shared subscriptions after a broker restart (messages published "
+	    "before the hubs reconnect are lost), so a single hub should "
+	    "leave this empty; see docs/hub.md" },
 	{ "hub", "schemas", CONF_STR, NULL, 0, 0, F(schemas),
 	    "Directory of JSON Schemas (envelope.json, <type>.json); default: "
 	    "the source tree's schemas/ if present, else the installed ones" },
@@ -132,6 +136,11 @@ hub_config_load(struct hub_config *cfg, const char *path)
 	    *cfg->site == '\0') {
 		log_warnx("%s: [hub] site '%s' must be one topic level",
 		    path != NULL ? path : "config", cfg->site);
+		errors++;
+	}
+	if (strpbrk(cfg->group, "/+#") != NULL) {
+		log_warnx("%s: [hub] group '%s' must be one topic level",
+		    path != NULL ? path : "config", cfg->group);
 		errors++;
 	}
 	if (strcmp(cfg->log_level, "debug") != 0 &&

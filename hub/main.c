@@ -38,7 +38,6 @@ static volatile sig_atomic_t got_stop;
 struct hub {
 	struct hub_config cfg;
 	struct journal *journal;
-	pthread_mutex_t journal_lock; /* appends (Paho) vs syncs (main) */
 	struct writer *writer;
 	struct mqtt *mqtt;
 	struct relay *relay;
@@ -79,10 +78,8 @@ on_message(void *arg, const char *topic, const void *payload, size_t len)
 	uint64_t seq;
 	int rc;
 
-	pthread_mutex_lock(&h->journal_lock);
 	rc = journal_append(h->journal, clock_wall_ms(), 0, topic,
 	    strlen(topic), payload, len, &seq);
-	pthread_mutex_unlock(&h->journal_lock);
 	if (rc == -1) {
 		log_warnx("hub: cannot journal a message topic=%s bytes=%zu; "
 		    "exiting without acknowledging it", topic, len);
@@ -180,7 +177,6 @@ main(int argc, char **argv)
 	jo.max_record = 16u << 20;
 	if ((h.journal = journal_open(h.cfg.journal_dir, &jo)) == NULL)
 		return 1;
-	pthread_mutex_init(&h.journal_lock, NULL);
 
 	log_info("hub: starting instance=%s site=%s journal=%s",
 	    h.cfg.instance, h.cfg.site, h.cfg.journal_dir);
@@ -192,7 +188,12 @@ main(int argc, char **argv)
 		log_warnx("hub: cannot prepare the database");
 		return 1;
 	}
-	if (journal_advance_seq(h.journal, checkpoint + 1) == -1)
+	/*
+	 * Segments a crash left between a commit and its release are
+	 * released now, so they do not count against the disk budget.
+	 */
+	if (journal_advance_seq(h.journal, checkpoint + 1) == -1 ||
+	    journal_release(h.journal, checkpoint) == -1)
 		return 1;
 	log_info("hub: journal checkpoint=%llu next_seq=%llu",
 	    (unsigned long long)checkpoint,
@@ -243,7 +244,11 @@ main(int argc, char **argv)
 	h.writer = writer_start(&wo);
 
 	/* Only now: every record journaled from here has seq > checkpoint. */
-	filter = xasprintf("$share/%s/%s/ev/#", h.cfg.group, h.cfg.site);
+	if (*h.cfg.group != '\0')
+		filter = xasprintf("$share/%s/%s/ev/#", h.cfg.group,
+		    h.cfg.site);
+	else
+		filter = xasprintf("%s/ev/#", h.cfg.site);
 	mqtt_subscribe(h.mqtt, filter);
 	log_info("hub: ready subscription=%s client_id=%s", filter,
 	    h.cfg.mqtt_client_id);
@@ -252,9 +257,8 @@ main(int argc, char **argv)
 		int64_t now = clock_mono_ms();
 
 		mqtt_tick(h.mqtt, now);
-		pthread_mutex_lock(&h.journal_lock);
+		/* The journal syncs under its own lock: appends go on. */
 		journal_tick(h.journal, now);
-		pthread_mutex_unlock(&h.journal_lock);
 		/*
 		 * Backpressure: past the disk budget, stop consuming (the
 		 * broker queues for our session); resume at half of it.
@@ -282,9 +286,7 @@ main(int argc, char **argv)
 	mqtt_stop(h.mqtt, 2000);
 	drained = writer_stop(h.writer, DRAIN_TIMEOUT_MS);
 	relay_stop(h.relay);
-	pthread_mutex_lock(&h.journal_lock);
 	journal_sync(h.journal);
-	pthread_mutex_unlock(&h.journal_lock);
 	log_info("hub: stopped received=%llu drained=%s",
 	    (unsigned long long)h.received, drained ? "yes" :
 	    "no (replayed at next start)");

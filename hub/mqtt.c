@@ -19,7 +19,7 @@
 #include "util.h"
 
 #define BACKOFF_MIN_MS 250
-#define BACKOFF_MAX_MS 10000
+#define BACKOFF_MAX_MS 4000
 
 struct mqtt {
 	MQTTAsync client;
