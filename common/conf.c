@@ -142,14 +142,32 @@ conf_set(const struct conf_key *keys, size_t nkeys, void *cfg,
 	return conf_assign(k, cfg, value, err, errlen);
 }
 
+/*
+ * inih reads lines into a fixed buffer (200 bytes in Debian's build) and
+ * would take the rest of a longer line as a new, broken line. A line that
+ * does not fit is reported here, skipped whole, and handed to inih as an
+ * empty comment.
+ */
 static char *
 conf_reader(char *str, int num, void *stream)
 {
 	struct conf_parse *cp = stream;
 	char *r = fgets(str, num, cp->fp);
+	size_t n;
+	int c;
 
-	if (r != NULL)
-		cp->line++;
+	if (r == NULL)
+		return NULL;
+	cp->line++;
+	n = strlen(str);
+	if (n > 0 && str[n - 1] != '\n' && !feof(cp->fp)) {
+		while ((c = fgetc(cp->fp)) != EOF && c != '\n')
+			;
+		log_warnx("%s:%d: line too long (at most %d characters)",
+		    cp->path, cp->line, num - 2);
+		cp->errors++;
+		snprintf(str, (size_t)num, ";\n");
+	}
 	return r;
 }
 
@@ -234,6 +252,29 @@ conf_apply_env(const struct conf_key *keys, size_t nkeys, void *cfg,
 	return errors;
 }
 
+/* Writes text as "; " comment lines of at most 78 characters. */
+static void
+conf_dump_comment(FILE *out, const char *text)
+{
+	const char *p = text;
+
+	while (*p != '\0') {
+		size_t n = strlen(p), cut = n;
+
+		if (n > 76) {
+			cut = 76;
+			while (cut > 0 && p[cut] != ' ')
+				cut--;
+			if (cut == 0)
+				cut = 76;
+		}
+		fprintf(out, "; %.*s\n", (int)cut, p);
+		p += cut;
+		while (*p == ' ')
+			p++;
+	}
+}
+
 void
 conf_dump(const struct conf_key *keys, size_t nkeys, FILE *out)
 {
@@ -245,7 +286,7 @@ conf_dump(const struct conf_key *keys, size_t nkeys, FILE *out)
 			section = keys[i].section;
 			fprintf(out, "%s[%s]\n", i == 0 ? "" : "\n", section);
 		}
-		fprintf(out, "; %s\n", keys[i].help);
+		conf_dump_comment(out, keys[i].help);
 		if (keys[i].def != NULL)
 			fprintf(out, ";%s = %s\n", keys[i].name, keys[i].def);
 		else

@@ -9,6 +9,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "jsoncheck.h"
@@ -47,6 +48,54 @@ verdict_reject(struct intake_verdict *v, enum dlq_reason r, const char *fmt,
     ...) __attribute__((format(printf, 3, 4)));
 
 static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * Finds a key that appears twice in one object, anywhere in the document.
+ * JSON allows it, but cJSON reads the first copy and PostgreSQL's jsonb
+ * keeps the last: a payload with two "opd" keys could pass the
+ * anti-spoofing check with one value and be stored with the other, and two
+ * "lat" keys could be validated with one and stored with the other. Small
+ * objects are checked pairwise; large ones sorted, so a hostile object with
+ * many keys costs n log n, not n^2.
+ */
+static const char *
+duplicate_key(const cJSON *node)
+{
+	const cJSON *a, *b;
+	const char *dup = NULL;
+	const char **names;
+	size_t n = 0, i;
+
+	for (a = node->child; a != NULL; a = a->next) {
+		if ((dup = duplicate_key(a)) != NULL)
+			return dup;
+		n++;
+	}
+	if (!cJSON_IsObject(node) || n < 2)
+		return NULL;
+	if (n <= 16) {
+		for (a = node->child; a != NULL; a = a->next)
+			for (b = a->next; b != NULL; b = b->next)
+				if (strcmp(a->string, b->string) == 0)
+					return a->string;
+		return NULL;
+	}
+	names = xcalloc(n, sizeof(*names));
+	for (a = node->child, i = 0; a != NULL; a = a->next)
+		names[i++] = a->string;
+	qsort(names, n, sizeof(*names), name_cmp);
+	for (i = 1; i < n && dup == NULL; i++)
+		if (strcmp(names[i - 1], names[i]) == 0)
+			dup = names[i];
+	free(names);
+	return dup;
+}
+
+static int
 verdict_reject(struct intake_verdict *v, enum dlq_reason r, const char *fmt,
     ...)
 {
@@ -73,6 +122,7 @@ intake_classify(const struct intake *in, const char *topic,
 	struct json_check_error jerr;
 	size_t starts[6], lens[6], nlevels = 0, i, begin = 0;
 	enum event_check ec;
+	const char *dup;
 	char diag[768];
 
 	memset(v, 0, sizeof(*v));
@@ -88,6 +138,9 @@ intake_classify(const struct intake *in, const char *topic,
 	if (v->doc == NULL)
 		return verdict_reject(v, DLQ_INVALID_JSON,
 		    "JSON parser refused the payload");
+	if ((dup = duplicate_key(v->doc)) != NULL)
+		return verdict_reject(v, DLQ_INVALID_JSON,
+		    "key \"%.200s\" appears twice in one object", dup);
 	v->id = str_member(v->doc, "id");
 	if (!cJSON_IsObject(v->doc))
 		return verdict_reject(v, DLQ_ENVELOPE,

@@ -2,8 +2,8 @@
  * intake: decides what one message from an ingest topic is — a valid event
  * to store, or a dead letter with a reason — without any I/O.
  *
- * Checks, in order: size limit (too_large); strict JSON syntax, UTF-8 and
- * nesting depth (invalid_json); the CloudEvents envelope (envelope); the
+ * Checks, in order: size limit (too_large); strict JSON syntax, UTF-8,
+ * nesting depth and no key twice in one object (invalid_json); the CloudEvents envelope (envelope); the
  * topic shape "<site>/ev/<opd>/<system>/<type>" and that its <opd> level is
  * the envelope's opd (opd_mismatch — anti-spoofing) and its <type> level the
  * envelope's type (envelope); a schema for the type (unknown_type); the

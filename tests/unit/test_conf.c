@@ -157,6 +157,28 @@ main(void)
 	unlink(path);
 	free(path);
 
+	/* A line longer than inih's buffer is one error, not two broken lines. */
+	{
+		char text[600];
+
+		memset(text, 0, sizeof(text));
+		strcat(text, "[a]\nname = ");
+		memset(text + strlen(text), 'k', 300);
+		strcat(text, "\ncount = 4\n");
+		path = write_file(text);
+	}
+	memset(&c, 0, sizeof(c));
+	capture_start(&cap);
+	n = conf_load(keys, nitems(keys), &c, path, NULL);
+	log = capture_end(&cap);
+	CHECK_INT(n, 1);
+	snprintf(needle, sizeof(needle), "%s:2: line too long", path);
+	check_has(log, needle);
+	CHECK_INT(c.count, 4);
+	conf_free(keys, nitems(keys), &c);
+	unlink(path);
+	free(path);
+
 	/* A missing file is one error, not a crash. */
 	capture_start(&cap);
 	n = conf_load(keys, nitems(keys), &c, "/nonexistent/simpul.conf", NULL);

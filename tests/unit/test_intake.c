@@ -93,6 +93,14 @@ main(void)
 	expect(t, "{\"id\":", DLQ_INVALID_JSON, "line 1 column 7", __LINE__);
 	expect(t, "{\"a\":\"\\u0000\"}", DLQ_INVALID_JSON, "\\u0000", __LINE__);
 	expect(t, "[[[[[[[[[[1]]]]]]]]]]", DLQ_INVALID_JSON, "deep", __LINE__);
+	/* Two "opd" keys: cJSON would check one, jsonb would store the other. */
+	expect(t, "{\"opd\":\"dishub\",\"x\":1,\"opd\":\"bpkad\"}",
+	    DLQ_INVALID_JSON, "key \"opd\" appears twice", __LINE__);
+	expect(t, "{\"data\":{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,"
+	    "\"f\":6,\"g\":7,\"h\":8,\"i\":9,\"j\":10,\"k\":11,\"l\":12,"
+	    "\"m\":13,\"n\":14,\"o\":15,\"p\":16,\"q\":17,\"lat\":3,"
+	    "\"lat\":999}}", DLQ_INVALID_JSON, "key \"lat\" appears twice",
+	    __LINE__);
 	expect(t, "[1,2]", DLQ_ENVELOPE, "not a JSON object", __LINE__);
 	expect(t, "{\"specversion\":\"1.0\"}", DLQ_ENVELOPE, NULL, __LINE__);
 	expect("karo/ev/bpkad/gps/gps.position", ev, DLQ_OPD_MISMATCH,
