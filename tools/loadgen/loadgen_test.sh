@@ -1,0 +1,241 @@
+#!/usr/bin/env bash
+#
+# loadgen_test.sh: simpul-loadgen against a real Mosquitto started here on
+# a free loopback port, in a private directory.
+#
+#   - pub/sub count exactly, event ids are the promised ones
+#   - every --bad kind is published after the valid events
+#   - a broker restart (SIGTERM) in the middle of a run loses nothing: the
+#     publisher reconnects and re-sends, a persistent-session subscriber
+#     sees every id
+#   - a broker SIGKILL: the publisher still gets every message acked
+#   - no broker at all: the publisher gives up with exit status 1
+#   - usage errors exit 2
+#
+# Needs SIMPUL_BIN (set by ctest). Every process is stopped by its PID.
+set -euo pipefail
+
+BIN=${SIMPUL_BIN:?SIMPUL_BIN must point at build/bin}
+LG=$BIN/simpul-loadgen
+WORK=$(mktemp -d /tmp/simpul-loadgen-test.XXXXXX)
+chmod 0755 "$WORK"
+MQDIR=$WORK/mq
+mkdir -p "$MQDIR"
+# As root, Mosquitto drops to its own user; it must write its database.
+if [ "$(id -u)" = 0 ] && id mosquitto >/dev/null 2>&1; then
+	chown mosquitto "$MQDIR"
+fi
+MQ_PID=
+PIDS=()
+FAILS=0
+PASSES=0
+
+cleanup()
+{
+	local p
+	for p in "${PIDS[@]}" $MQ_PID; do
+		kill "$p" 2>/dev/null || true
+	done
+	for p in "${PIDS[@]}" $MQ_PID; do
+		wait "$p" 2>/dev/null || true
+	done
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+ok()
+{
+	PASSES=$((PASSES + 1))
+	echo "ok: $*"
+}
+
+fail()
+{
+	FAILS=$((FAILS + 1))
+	echo "FAIL: $*"
+}
+
+# expect NAME ACTUAL WANTED
+expect()
+{
+	if [ "$2" = "$3" ]; then ok "$1 = $3"; else fail "$1: got '$2', want '$3'"; fi
+}
+
+# field KEY LINE: the value of KEY=value in a summary line.
+field()
+{
+	sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"
+}
+
+port_free()
+{
+	! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+mq_start()
+{
+	local i
+	cat >"$MQDIR/m.conf" <<EOF
+listener $PORT 127.0.0.1
+allow_anonymous true
+persistence true
+persistence_location $MQDIR/
+autosave_interval 1
+max_queued_messages 0
+log_dest file $MQDIR/mosquitto.log
+EOF
+	mosquitto -c "$MQDIR/m.conf" >/dev/null 2>&1 &
+	MQ_PID=$!
+	for i in $(seq 100); do
+		if ! kill -0 "$MQ_PID" 2>/dev/null; then
+			wait "$MQ_PID" 2>/dev/null || true
+			MQ_PID=
+			return 1
+		fi
+		port_free "$PORT" || return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+mq_stop()
+{
+	kill "-$1" "$MQ_PID"
+	wait "$MQ_PID" 2>/dev/null || true
+	MQ_PID=
+}
+
+# Ports below the ephemeral range, so no outgoing connection takes ours.
+for attempt in $(seq 20); do
+	PORT=$((20000 + RANDOM % 12000))
+	port_free "$PORT" || continue
+	mq_start && break
+	PORT=
+done
+[ -n "${PORT:-}" ] || { echo "FAIL: cannot start mosquitto"; exit 1; }
+URI=tcp://127.0.0.1:$PORT
+echo "mosquitto pid=$MQ_PID port=$PORT"
+
+# sub_start OUT ARGS...: a subscriber in the background, ready when this
+# returns.
+sub_start()
+{
+	local out=$1 i
+	shift
+	rm -f "$WORK/ready"
+	"$LG" sub --uri "$URI" --ready-file "$WORK/ready" "$@" >"$out" 2>"$out.err" &
+	SUB_PID=$!
+	PIDS+=("$SUB_PID")
+	for i in $(seq 200); do
+		[ -f "$WORK/ready" ] && return 0
+		sleep 0.05
+	done
+	fail "subscriber not ready: $(cat "$out.err")"
+	return 1
+}
+
+# wait_connected LOG: until the publisher logging to LOG is connected, so
+# that a broker restart then really happens in the middle of its run.
+wait_connected()
+{
+	local i
+	for i in $(seq 400); do
+		grep -q 'publisher: connected' "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	fail "publisher did not connect: $(cat "$1")"
+}
+
+# --- dump ------------------------------------------------------------------
+out=$("$LG" pub --dump --count 3 --start 7 --prefix d --bad all --large-bytes 1k)
+expect "dump lines" "$(wc -l <<<"$out")" 10
+expect "dump first id" "$(head -1 <<<"$out" | grep -o '"id":"[^"]*"')" '"id":"d-7"'
+expect "dump id_conflict id" "$(tail -1 <<<"$out" | grep -o '"id":"[^"]*"')" '"id":"d-7"'
+
+# --- plain run -------------------------------------------------------------
+sub_start "$WORK/s1" --topic 'karo/ev/#' --count 20000 --distinct --timeout-s 30
+rc=0
+line=$("$LG" pub --uri "$URI" --count 20000 --prefix t1 --quiet) || rc=$?
+expect "pub exit" "$rc" 0
+expect "pub published" "$(field published "$line")" 20000
+expect "pub acked" "$(field acked "$line")" 20000
+rc=0
+wait "$SUB_PID" || rc=$?
+line=$(cat "$WORK/s1")
+expect "sub exit" "$rc" 0
+expect "sub distinct" "$(field distinct "$line")" 20000
+expect "sub received" "$(field received "$line")" 20000
+
+# --- bad kinds after the valid ones ----------------------------------------
+sub_start "$WORK/s2" --topic 'karo/ev/#' --count 107 --timeout-s 30
+rc=0
+line=$("$LG" pub --uri "$URI" --count 100 --prefix t2 --bad all --quiet) || rc=$?
+expect "bad pub exit" "$rc" 0
+expect "bad pub acked" "$(field acked "$line")" 107
+rc=0
+wait "$SUB_PID" || rc=$?
+expect "bad sub exit" "$rc" 0
+expect "bad sub received" "$(field received "$(cat "$WORK/s2")")" 107
+
+# --- broker restart (SIGTERM: Mosquitto saves its sessions) ----------------
+sub_start "$WORK/s3" --topic 'karo/ev/#' --count 60000 --distinct \
+    --client-id loadgen-test-sub --session-expiry 600 --timeout-s 60
+"$LG" pub --uri "$URI" --count 60000 --rate 10000 --prefix t3 \
+    >"$WORK/p3" 2>"$WORK/p3.err" &
+PUB_PID=$!
+PIDS+=("$PUB_PID")
+wait_connected "$WORK/p3.err"
+sleep 1
+mq_stop TERM
+sleep 1
+mq_start || fail "mosquitto restart"
+rc=0
+wait "$PUB_PID" || rc=$?
+line=$(cat "$WORK/p3")
+expect "restart pub exit" "$rc" 0
+expect "restart pub acked" "$(field acked "$line")" 60000
+[ "$(field reconnects "$line")" -ge 1 ] && ok "restart pub reconnected" ||
+    fail "restart pub did not reconnect: $line"
+rc=0
+wait "$SUB_PID" || rc=$?
+line=$(cat "$WORK/s3")
+expect "restart sub exit" "$rc" 0
+expect "restart sub distinct" "$(field distinct "$line")" 60000
+
+# --- broker SIGKILL: the publisher still gets every message acked ----------
+"$LG" pub --uri "$URI" --count 30000 --rate 10000 --prefix t4 \
+    >"$WORK/p4" 2>"$WORK/p4.err" &
+PUB_PID=$!
+PIDS+=("$PUB_PID")
+wait_connected "$WORK/p4.err"
+sleep 1
+mq_stop KILL
+sleep 0.5
+mq_start || fail "mosquitto restart after SIGKILL"
+rc=0
+wait "$PUB_PID" || rc=$?
+line=$(cat "$WORK/p4")
+expect "kill pub exit" "$rc" 0
+expect "kill pub acked" "$(field acked "$line")" 30000
+[ "$(field reconnects "$line")" -ge 1 ] && ok "kill pub reconnected" ||
+    fail "kill pub did not reconnect: $line"
+
+# --- no broker: give up ----------------------------------------------------
+mq_stop TERM
+rc=0
+line=$("$LG" pub --uri "$URI" --count 10 --give-up-s 2 --quiet 2>/dev/null) || rc=$?
+expect "no broker exit" "$rc" 1
+expect "no broker acked" "$(field acked "$line")" 0
+
+# --- usage -----------------------------------------------------------------
+rc=0; "$LG" pub --count 10 >/dev/null 2>&1 || rc=$?
+expect "no uri exit" "$rc" 2
+rc=0; "$LG" pub --dump --bad nope >/dev/null 2>&1 || rc=$?
+expect "bad kind exit" "$rc" 2
+rc=0; "$LG" pub --dump --mix foo.bar=1 >/dev/null 2>&1 || rc=$?
+expect "bad mix exit" "$rc" 2
+rc=0; "$LG" sub --uri "$URI" >/dev/null 2>&1 || rc=$?
+expect "sub no topic exit" "$rc" 2
+
+echo "$PASSES passed, $FAILS failed"
+[ "$FAILS" = 0 ]
