@@ -6,5 +6,10 @@
 #define SIMPUL_CTL_H
 
 int cmd_validate(int argc, char **argv);
+int cmd_migrate(int argc, char **argv);
+int cmd_health(int argc, char **argv);
+int cmd_events(int argc, char **argv);
+int cmd_dlq(int argc, char **argv);
+int cmd_rules(int argc, char **argv);
 
 #endif

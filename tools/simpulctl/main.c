@@ -18,6 +18,16 @@ static const struct {
 } commands[] = {
 	{ "validate", cmd_validate,
 	    "check a CloudEvent (or any JSON) against Simpul's schemas" },
+	{ "migrate", cmd_migrate,
+	    "apply the hub's database migrations, or list them (--status)" },
+	{ "health", cmd_health,
+	    "check PostgreSQL, the broker, checkpoints and the outbox" },
+	{ "events", cmd_events,
+	    "stored events: query (newest first) or tail (live feed)" },
+	{ "dlq", cmd_dlq,
+	    "dead letters: list, show, replay" },
+	{ "rules", cmd_rules,
+	    "routing rules: apply a YAML set, test it, list, history" },
 };
 
 static void
