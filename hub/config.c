@@ -98,6 +98,10 @@ static const struct conf_key hub_keys[] = {
 	    "Unstored journal bytes above which the hub stops consuming (the "
 	    "broker queues) until PostgreSQL catches up" },
 
+	{ "cases", "escalation_interval", CONF_DURATION, "5s", 50, 3600000,
+	    F(escalation_interval_ms),
+	    "How often due cases are looked for (each scan costs O(due))" },
+
 	{ "outbox", "batch", CONF_INT, "500", 1, 10000, F(outbox_batch),
 	    "Outbox rows published per round" },
 	{ "outbox", "poll", CONF_DURATION, "1s", 10, 60000, F(outbox_poll_ms),

@@ -41,6 +41,8 @@ struct hub_config {
 	int64_t fsync_interval_ms;
 	uint64_t segment_size;
 	uint64_t disk_budget;
+	/* [cases] */
+	int64_t escalation_interval_ms;
 	/* [outbox] */
 	long outbox_batch;
 	int64_t outbox_poll_ms;

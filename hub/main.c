@@ -23,8 +23,10 @@
 #include "intake.h"
 #include "journal.h"
 #include "log.h"
+#include "maint.h"
 #include "mqtt.h"
 #include "relay.h"
+#include "router.h"
 #include "schemaset.h"
 #include "store.h"
 #include "util.h"
@@ -41,6 +43,7 @@ struct hub {
 	struct writer *writer;
 	struct mqtt *mqtt;
 	struct relay *relay;
+	struct maint *maint;
 	struct store *store, *relay_store;
 	struct schemaset *schemas;
 	uint64_t received;
@@ -115,6 +118,8 @@ main(int argc, char **argv)
 	struct journal_opts jo;
 	struct writer_opts wo;
 	struct relay_opts ro;
+	struct maint_opts mto;
+	struct router *router;
 	struct mqtt_opts mo;
 	struct sigaction sa;
 	const char *conf = NULL;
@@ -201,6 +206,11 @@ main(int argc, char **argv)
 
 	if ((h.relay_store = connect_store(&h)) == NULL)
 		return 0;
+	/* The rules in force from the first event on. */
+	if ((router = maint_load_router(h.store, h.cfg.site)) == NULL) {
+		log_warnx("hub: cannot load the routing rules");
+		return 1;
+	}
 
 	status_topic = xasprintf("%s/hub/status/%s", h.cfg.site,
 	    h.cfg.instance);
@@ -239,9 +249,22 @@ main(int argc, char **argv)
 	wo.batch_bytes = (size_t)h.cfg.batch_bytes;
 	wo.reconnect_max_ms = h.cfg.reconnect_max_ms;
 	wo.retention_months = h.cfg.retention_months;
+	wo.router = router;
 	wo.committed = relay_wake;
 	wo.committed_arg = h.relay;
 	h.writer = writer_start(&wo);
+
+	memset(&mto, 0, sizeof(mto));
+	mto.store = connect_store(&h);
+	if (mto.store == NULL)
+		return 0;
+	mto.writer = h.writer;
+	mto.site = h.cfg.site;
+	mto.escalation_interval_ms = h.cfg.escalation_interval_ms;
+	mto.reconnect_max_ms = h.cfg.reconnect_max_ms;
+	mto.published = relay_wake;
+	mto.published_arg = h.relay;
+	h.maint = maint_start(&mto);
 
 	/* Only now: every record journaled from here has seq > checkpoint. */
 	if (*h.cfg.group != '\0')
@@ -284,6 +307,7 @@ main(int argc, char **argv)
 	log_info("hub: stopping; draining the journal into PostgreSQL");
 	/* Retained "offline" first, then no more messages come in. */
 	mqtt_stop(h.mqtt, 2000);
+	maint_stop(h.maint);
 	drained = writer_stop(h.writer, DRAIN_TIMEOUT_MS);
 	relay_stop(h.relay);
 	journal_sync(h.journal);

@@ -31,6 +31,7 @@ struct mqtt {
 
 	pthread_mutex_t lock;
 	int connected, connecting, paused, stopping;
+	int send_quota; /* the broker's Receive Maximum (CONNACK) */
 	int64_t next_attempt_ms, backoff_ms;
 	int failures; /* consecutive failed connects, for logging once */
 };
@@ -126,8 +127,20 @@ on_connect_ok(void *context, MQTTAsync_successData5 *r)
 	struct mqtt *m = context;
 	size_t i;
 
-	(void)r;
 	pthread_mutex_lock(&m->lock);
+	/*
+	 * The broker takes at most Receive Maximum unacknowledged QoS 1
+	 * messages from us (65535 when it does not say). Paho keeps the rest
+	 * queued and scans that queue linearly, so publishers must not run
+	 * ahead of it: mqtt_send_quota() tells them how far they may.
+	 */
+	m->send_quota = 65535;
+	if (r != NULL && MQTTProperties_hasProperty(&r->properties,
+	    MQTTPROPERTY_CODE_RECEIVE_MAXIMUM))
+		m->send_quota = MQTTProperties_getNumericValue(&r->properties,
+		    MQTTPROPERTY_CODE_RECEIVE_MAXIMUM);
+	if (m->send_quota > m->o.max_inflight && m->o.max_inflight > 0)
+		m->send_quota = m->o.max_inflight;
 	m->connected = 1;
 	m->connecting = 0;
 	m->backoff_ms = BACKOFF_MIN_MS;
@@ -327,6 +340,17 @@ mqtt_is_connected(const struct mqtt *m)
 	c = m->connected;
 	pthread_mutex_unlock((pthread_mutex_t *)(uintptr_t)&m->lock);
 	return c;
+}
+
+int
+mqtt_send_quota(const struct mqtt *m)
+{
+	int q;
+
+	pthread_mutex_lock((pthread_mutex_t *)(uintptr_t)&m->lock);
+	q = m->send_quota > 0 ? m->send_quota : 20;
+	pthread_mutex_unlock((pthread_mutex_t *)(uintptr_t)&m->lock);
+	return q;
 }
 
 int

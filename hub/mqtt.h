@@ -62,6 +62,9 @@ int mqtt_subscribe(struct mqtt *m, const char *filter);
  */
 void mqtt_tick(struct mqtt *m, int64_t now_ms);
 int mqtt_is_connected(const struct mqtt *m);
+/* How many QoS 1 publishes may be unacknowledged at once (the broker's
+ * Receive Maximum, capped by max_inflight). */
+int mqtt_send_quota(const struct mqtt *m);
 int mqtt_pause(struct mqtt *m);
 void mqtt_resume(struct mqtt *m);
 int mqtt_is_paused(const struct mqtt *m);

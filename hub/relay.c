@@ -71,6 +71,17 @@ relay_row(void *arg, const struct store_outbox_row *row)
 	a->r = r;
 	pthread_mutex_lock(&r->lock);
 	a->round = r->round;
+	/* Stay within the broker's window (see mqtt_send_quota()). */
+	if (r->sent - r->acked - r->failed >= (size_t)mqtt_send_quota(r->o.mqtt)) {
+		struct timespec ts;
+
+		timespec_in(&ts, ACK_TIMEOUT_MS);
+		while (r->sent - r->acked - r->failed >=
+		    (size_t)mqtt_send_quota(r->o.mqtt))
+			if (pthread_cond_timedwait(&r->cond, &r->lock, &ts) ==
+			    ETIMEDOUT)
+				break;
+	}
 	pthread_mutex_unlock(&r->lock);
 	if (mqtt_publish(r->o.mqtt, row->topic, row->payload, row->len,
 	    row->qos, row->retain, relay_done, a) == -1) {
@@ -107,6 +118,10 @@ relay_round(struct relay *r)
 		    ETIMEDOUT)
 			break;
 	ok = r->acked == r->sent && r->sent == (size_t)n;
+	if (!ok)
+		log_warnx("relay: round of %d outbox rows not fully "
+		    "acknowledged sent=%zu acked=%zu failed=%zu; rolled back, "
+		    "retrying", n, r->sent, r->acked, r->failed);
 	pthread_mutex_unlock(&r->lock);
 	if (store_outbox_done(r->o.store, ok) == -1 || !ok)
 		return -1;

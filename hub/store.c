@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 
 #include <libpq-fe.h>
 
@@ -39,6 +40,7 @@ extern const struct embedded_file migration_files[];
 struct store {
 	char *conninfo;
 	char *instance;
+	char *site;
 	char *dlq_prefix; /* "<site>/hub/dlq/" */
 	PGconn *conn;
 	int failing; /* log a lost connection once, not every retry */
@@ -60,8 +62,21 @@ struct rows {
 	size_t n, cap;
 };
 
+/* An output of a routing rule; strings are arena offsets. */
+struct output {
+	size_t event_id;
+	size_t a, b, c, d, e, f, g; /* per kind, see store_batch_add_*() */
+	size_t len;
+};
+
+struct outputs {
+	struct output *v;
+	size_t n, cap;
+};
+
 struct store_batch {
 	struct rows events, dead;
+	struct outputs publishes, alerts, cases;
 	struct buf arena;
 };
 
@@ -166,6 +181,7 @@ store_new(const char *conninfo, const char *instance, const char *site)
 
 	s->conninfo = xstrdup(conninfo);
 	s->instance = xstrdup(instance);
+	s->site = xstrdup(site);
 	s->dlq_prefix = xasprintf("%s/hub/dlq/", site);
 	return s;
 }
@@ -178,6 +194,7 @@ store_free(struct store *s)
 	PQfinish(s->conn);
 	free(s->conninfo);
 	free(s->instance);
+	free(s->site);
 	free(s->dlq_prefix);
 	free(s->outbox_ids);
 	free(s);
@@ -435,6 +452,9 @@ store_batch_free(struct store_batch *b)
 		return;
 	free(b->events.v);
 	free(b->dead.v);
+	free(b->publishes.v);
+	free(b->alerts.v);
+	free(b->cases.v);
 	buf_free(&b->arena);
 	free(b);
 }
@@ -444,6 +464,7 @@ store_batch_reset(struct store_batch *b)
 {
 	b->events.n = 0;
 	b->dead.n = 0;
+	b->publishes.n = b->alerts.n = b->cases.n = 0;
 	buf_reset(&b->arena);
 }
 
@@ -561,6 +582,60 @@ store_batch_add_dead(struct store_batch *b, uint64_t seq, int64_t received_ms,
 	r->len = len;
 }
 
+static struct output *
+outputs_push(struct outputs *o)
+{
+	if (o->n == o->cap) {
+		o->cap = o->cap == 0 ? 64 : o->cap * 2;
+		o->v = xrealloc(o->v, o->cap * sizeof(*o->v));
+	}
+	memset(&o->v[o->n], 0, sizeof(o->v[0]));
+	return &o->v[o->n++];
+}
+
+void
+store_batch_add_publish(struct store_batch *b, const char *event_id,
+    const char *topic, const char *payload, size_t len)
+{
+	struct output *o = outputs_push(&b->publishes);
+
+	o->event_id = arena_str(b, event_id);
+	o->a = arena_str(b, topic);
+	o->b = arena_put(b, payload, len);
+	o->len = len;
+}
+
+void
+store_batch_add_alert(struct store_batch *b, const char *event_id,
+    const char *severity, const char *opd, const char *source,
+    const char *message)
+{
+	struct output *o = outputs_push(&b->alerts);
+
+	o->event_id = arena_str(b, event_id);
+	o->a = arena_str(b, severity);
+	o->b = arena_str(b, opd);
+	o->c = arena_str(b, source);
+	o->d = arena_str(b, message);
+}
+
+void
+store_batch_add_case(struct store_batch *b, const char *event_id,
+    const char *key, const char *kind, const char *opd, const char *policy,
+    const char *severity, const char *title, const char *channel)
+{
+	struct output *o = outputs_push(&b->cases);
+
+	o->event_id = arena_str(b, event_id);
+	o->a = arena_str(b, key);
+	o->b = arena_str(b, kind);
+	o->c = arena_str(b, opd);
+	o->d = arena_str(b, policy);
+	o->e = arena_str(b, severity);
+	o->f = arena_str(b, title);
+	o->g = arena_str(b, channel);
+}
+
 static const char sql_events[] =
     "WITH input AS ("
     " SELECT u.*, u.payload::jsonb AS doc FROM unnest($1::text[],"
@@ -600,8 +675,31 @@ static const char sql_events[] =
     "  translate(encode(substring(c.payload FROM 1 FOR 65536), 'base64'),"
     "  E'\\n', ''))::text, 'UTF8')"
     " FROM conflicted c RETURNING 1"
+    /* What the rules asked for, for the events that are new. */
+    "), routed AS ("
+    " INSERT INTO outbox (topic, payload)"
+    " SELECT o.topic, o.payload FROM unnest($13::text[], $14::text[],"
+    "  $15::bytea[]) WITH ORDINALITY AS o(event_id, topic, payload, n)"
+    " JOIN fresh f ON f.id = o.event_id ORDER BY o.n RETURNING 1"
+    "), alerted AS ("
+    " INSERT INTO alert (severity, opd, source, event_id, message)"
+    " SELECT a.severity, a.opd, a.source, a.event_id, a.message"
+    " FROM unnest($16::text[], $17::text[], $18::text[], $19::text[],"
+    "  $20::text[]) AS a(event_id, severity, opd, source, message)"
+    " JOIN fresh f ON f.id = a.event_id RETURNING 1"
+    "), cased AS ("
+    " SELECT simpul_case_open(c.key, c.kind, c.opd, c.policy, c.severity,"
+    "  c.title, c.channel, c.event_id, h.time, $21, $11)"
+    " FROM unnest($22::text[], $23::text[], $24::text[], $25::text[],"
+    "  $26::text[], $27::text[], $28::text[], $29::text[])"
+    "  WITH ORDINALITY AS c(event_id, key, kind, opd, policy, severity,"
+    "  title, channel, n)"
+    " JOIN fresh f ON f.id = c.event_id JOIN hashed h ON h.id = c.event_id"
+    " ORDER BY c.n"
     ")"
-    " SELECT (SELECT count(*) FROM stored), (SELECT count(*) FROM conflicted)";
+    " SELECT (SELECT count(*) FROM stored), (SELECT count(*) FROM conflicted),"
+    " (SELECT count(*) FROM routed), (SELECT count(*) FROM cased),"
+    " (SELECT count(*) FROM alerted)";
 
 static const char sql_dead[] =
     "WITH ins AS ("
@@ -627,6 +725,7 @@ static const char sql_dead[] =
     " SELECT (SELECT count(*) FROM ins)";
 
 #define EV_ARRAYS 10
+#define EV_PARAMS 29
 
 /*
  * Inserts events [from, to) of the batch with one statement. Returns 0,
@@ -640,13 +739,13 @@ store_insert_events(struct store *s, const struct store_batch *b,
 	static const uint32_t oids[EV_ARRAYS] = { OID_TEXT, OID_TIMESTAMPTZ,
 		OID_TEXT, OID_TEXT, OID_TEXT, OID_TEXT, OID_TEXT,
 		OID_TIMESTAMPTZ, OID_TEXT, OID_INT8 };
-	struct pgarr a[EV_ARRAYS];
-	const char *values[EV_ARRAYS + 2];
-	int lengths[EV_ARRAYS + 2], formats[EV_ARRAYS + 2];
+	struct pgarr a[EV_ARRAYS], pub[3], al[5], ca[8];
+	const char *values[EV_PARAMS];
+	int lengths[EV_PARAMS], formats[EV_PARAMS];
 	const char *state;
 	PGresult *r;
-	size_t i;
-	long stored, conflicts;
+	size_t i, k;
+	long stored, conflicts, routed, cased;
 	int rc = 0;
 
 	for (i = 0; i < EV_ARRAYS; i++)
@@ -674,7 +773,58 @@ store_insert_events(struct store *s, const struct store_batch *b,
 	lengths[EV_ARRAYS] = lengths[EV_ARRAYS + 1] = 0;
 	formats[EV_ARRAYS] = formats[EV_ARRAYS + 1] = 0;
 
-	r = PQexecParams(s->conn, sql_events, EV_ARRAYS + 2, NULL, values,
+	/* $13..$15 publishes, $16..$20 alerts, $21 site, $22..$29 cases. */
+	for (k = 0; k < 3; k++)
+		pgarr_init(&pub[k], k == 2 ? OID_BYTEA : OID_TEXT);
+	for (k = 0; k < 5; k++)
+		pgarr_init(&al[k], OID_TEXT);
+	for (k = 0; k < 8; k++)
+		pgarr_init(&ca[k], OID_TEXT);
+	for (i = 0; i < b->publishes.n; i++) {
+		const struct output *o = &b->publishes.v[i];
+
+		pgarr_str(&pub[0], arena_get(b, o->event_id));
+		pgarr_str(&pub[1], arena_get(b, o->a));
+		pgarr_bytes(&pub[2], arena_get(b, o->b), o->len);
+	}
+	for (i = 0; i < b->alerts.n; i++) {
+		const struct output *o = &b->alerts.v[i];
+
+		pgarr_str(&al[0], arena_get(b, o->event_id));
+		pgarr_str(&al[1], arena_get(b, o->a));
+		pgarr_str(&al[2], arena_get(b, o->b));
+		pgarr_str(&al[3], arena_get(b, o->c));
+		pgarr_str(&al[4], arena_get(b, o->d));
+	}
+	for (i = 0; i < b->cases.n; i++) {
+		const struct output *o = &b->cases.v[i];
+
+		pgarr_str(&ca[0], arena_get(b, o->event_id));
+		pgarr_str(&ca[1], arena_get(b, o->a));
+		pgarr_str(&ca[2], arena_get(b, o->b));
+		pgarr_str(&ca[3], arena_get(b, o->c));
+		pgarr_str(&ca[4], arena_get(b, o->d));
+		pgarr_str(&ca[5], arena_get(b, o->e));
+		pgarr_str(&ca[6], arena_get(b, o->f));
+		pgarr_str(&ca[7], arena_get(b, o->g));
+	}
+	for (k = 0; k < 3; k++) {
+		values[12 + k] = pgarr_finish(&pub[k], &lengths[12 + k]);
+		formats[12 + k] = 1;
+	}
+	for (k = 0; k < 5; k++) {
+		values[15 + k] = pgarr_finish(&al[k], &lengths[15 + k]);
+		formats[15 + k] = 1;
+	}
+	values[20] = s->site;
+	lengths[20] = 0;
+	formats[20] = 0;
+	for (k = 0; k < 8; k++) {
+		values[21 + k] = pgarr_finish(&ca[k], &lengths[21 + k]);
+		formats[21 + k] = 1;
+	}
+
+	r = PQexecParams(s->conn, sql_events, EV_PARAMS, NULL, values,
 	    lengths, formats, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
@@ -691,9 +841,13 @@ store_insert_events(struct store *s, const struct store_batch *b,
 		goto out;
 	}
 	if (parse_long(PQgetvalue(r, 0, 0), 0, LONG_MAX, &stored) == -1 ||
-	    parse_long(PQgetvalue(r, 0, 1), 0, LONG_MAX, &conflicts) == -1)
+	    parse_long(PQgetvalue(r, 0, 1), 0, LONG_MAX, &conflicts) == -1 ||
+	    parse_long(PQgetvalue(r, 0, 2), 0, LONG_MAX, &routed) == -1 ||
+	    parse_long(PQgetvalue(r, 0, 3), 0, LONG_MAX, &cased) == -1)
 		fatalx("store: unexpected result from the event insert");
 	res->events += stored;
+	res->published += routed;
+	res->cases += cased;
 	res->conflicts += conflicts;
 	res->dead += conflicts;
 	res->duplicates += (long)(to - from) - stored - conflicts;
@@ -701,6 +855,12 @@ store_insert_events(struct store *s, const struct store_batch *b,
 out:
 	for (i = 0; i < EV_ARRAYS; i++)
 		pgarr_free(&a[i]);
+	for (k = 0; k < 3; k++)
+		pgarr_free(&pub[k]);
+	for (k = 0; k < 5; k++)
+		pgarr_free(&al[k]);
+	for (k = 0; k < 8; k++)
+		pgarr_free(&ca[k]);
 	return rc;
 }
 
@@ -945,4 +1105,96 @@ store_outbox_done(struct store *s, int ok)
 	}
 	s->outbox_n = 0;
 	return 0;
+}
+
+int
+store_rules_load(struct store *s, void (*fn)(void *, const char *,
+    const char *), void *arg)
+{
+	PGresult *r;
+	int i, n;
+
+	if (!store_is_connected(s))
+		return -1;
+	r = PQexec(s->conn, "SELECT name, definition::text FROM rule "
+	    "WHERE enabled ORDER BY priority DESC, name");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		return store_fail(s, r, "loading rules");
+	n = PQntuples(r);
+	for (i = 0; i < n; i++)
+		fn(arg, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+	PQclear(r);
+	return n;
+}
+
+int
+store_listen(struct store *s, const char *channel)
+{
+	char *sql;
+	char *ident;
+	int rc;
+
+	if (!store_is_connected(s))
+		return -1;
+	ident = PQescapeIdentifier(s->conn, channel, strlen(channel));
+	if (ident == NULL)
+		return -1;
+	sql = xasprintf("LISTEN %s", ident);
+	PQfreemem(ident);
+	rc = store_exec(s, sql);
+	free(sql);
+	return rc;
+}
+
+int
+store_wait_notify(struct store *s, int timeout_ms)
+{
+	PGnotify *n;
+	struct timeval tv;
+	fd_set rfds;
+	int fd, got = 0;
+
+	if (!store_is_connected(s))
+		return -1;
+	fd = PQsocket(s->conn);
+	if (fd < 0)
+		return -1;
+	FD_ZERO(&rfds);
+	FD_SET(fd, &rfds);
+	tv.tv_sec = timeout_ms / 1000;
+	tv.tv_usec = (timeout_ms % 1000) * 1000;
+	if (select(fd + 1, &rfds, NULL, NULL, &tv) < 0)
+		return 0; /* EINTR: the caller loops */
+	if (PQconsumeInput(s->conn) == 0) {
+		log_warnx("store: connection lost while listening: %s",
+		    PQerrorMessage(s->conn));
+		s->failing = 1;
+		return -1;
+	}
+	while ((n = PQnotifies(s->conn)) != NULL) {
+		got = 1;
+		PQfreemem(n);
+	}
+	return got;
+}
+
+int
+store_escalate(struct store *s, int limit)
+{
+	char lim[16];
+	const char *params[3] = { s->instance, s->site, lim };
+	PGresult *r;
+	long n;
+
+	if (!store_is_connected(s))
+		return -1;
+	snprintf(lim, sizeof(lim), "%d", limit);
+	r = PQexecParams(s->conn, "SELECT simpul_escalate_due($1, $2, $3)",
+	    3, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		return store_fail(s, r, "escalation scan");
+	if (parse_long(PQgetvalue(r, 0, 0), 0, INT32_MAX, &n) == -1)
+		n = 0;
+	PQclear(r);
+	return (int)n;
 }

@@ -30,6 +30,8 @@ enum store_status { STORE_OK = 0, STORE_RETRY = -1 };
 
 struct store_result {
 	long events;     /* new rows in event */
+	long published;  /* routed copies and alerts queued in the outbox */
+	long cases;      /* case openings or updates */
 	long duplicates; /* same id, same content: already stored */
 	long conflicts;  /* same id, different content: dead letters */
 	long dead;       /* dead letters stored (including conflicts) */
@@ -75,6 +77,22 @@ void store_batch_add_dead(struct store_batch *b, uint64_t seq,
     size_t len);
 
 /*
+ * What routing rules ask for, attached to an event of the batch by its id.
+ * They take effect only if that event is new (not a duplicate), in the same
+ * transaction: a publish is an outbox row, an alert an alert row and an
+ * outbox row (the caller adds the publish), a case a call to
+ * simpul_case_open().
+ */
+void store_batch_add_publish(struct store_batch *b, const char *event_id,
+    const char *topic, const char *payload, size_t len);
+void store_batch_add_alert(struct store_batch *b, const char *event_id,
+    const char *severity, const char *opd, const char *source,
+    const char *message);
+void store_batch_add_case(struct store_batch *b, const char *event_id,
+    const char *key, const char *kind, const char *opd, const char *policy,
+    const char *severity, const char *title, const char *channel);
+
+/*
  * Commits the batch and sets the checkpoint to upto_seq, in one
  * transaction. STORE_OK: committed (the batch may be reset). STORE_RETRY:
  * nothing was committed (connection lost or the server refused); reconnect
@@ -99,5 +117,26 @@ struct store_outbox_row {
 int store_outbox_fetch(struct store *s, size_t max,
     int (*fn)(void *arg, const struct store_outbox_row *row), void *arg);
 int store_outbox_done(struct store *s, int ok);
+
+/*
+ * Rules: calls fn with the JSON text of every enabled rule, in priority
+ * order. Returns the number of rules, or -1.
+ */
+int store_rules_load(struct store *s, void (*fn)(void *arg, const char *name,
+    const char *json), void *arg);
+
+/* LISTEN on a channel (again after every reconnect). */
+int store_listen(struct store *s, const char *channel);
+/*
+ * Waits up to timeout_ms for a notification. Returns 1 if one (or more)
+ * arrived, 0 on timeout, -1 if the connection is lost.
+ */
+int store_wait_notify(struct store *s, int timeout_ms);
+
+/*
+ * Runs one escalation scan (simpul_escalate_due) for up to limit due
+ * cases. Returns the number handled, or -1.
+ */
+int store_escalate(struct store *s, int limit);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "journal.h"
 #include "log.h"
+#include "router.h"
 #include "store.h"
 #include "util.h"
 
@@ -27,6 +28,8 @@ struct writer {
 	int drained;
 	struct writer_stats stats;
 
+	struct router *router;
+	struct router *pending_router; /* under lock */
 	struct journal_reader *reader;
 	struct store_batch *batch;
 	uint64_t batch_last_seq;
@@ -101,6 +104,9 @@ writer_add(struct writer *w, uint64_t seq, int64_t received_ms,
 		store_batch_add_event(w->batch, seq, v.id, topic, v.opd,
 		    v.source, v.type, v.subject, v.time_ms, received_ms,
 		    payload, len);
+		if (w->router != NULL)
+			router_route(w->router, w->batch, topic, v.doc,
+			    payload, len);
 	} else {
 		log_info("dead letter reason=%s topic=%s id=%s detail=\"%s\"",
 		    dlq_reason_name(v.reason), topic, v.id != NULL ? v.id : "-",
@@ -138,6 +144,15 @@ writer_fill(struct writer *w)
 	char topic[JOURNAL_TOPIC_MAX + 1];
 	int n = 0, rc;
 
+	/* Between batches: a new rule set takes over here, never within. */
+	pthread_mutex_lock(&w->lock);
+	if (w->pending_router != NULL) {
+		router_free(w->router);
+		w->router = w->pending_router;
+		w->pending_router = NULL;
+		w->stats.router_swaps++;
+	}
+	pthread_mutex_unlock(&w->lock);
 	if (w->carry.held) {
 		if (!writer_add(w, w->carry.seq, w->carry.received_ms,
 		    w->carry.topic.data, w->carry.payload.data,
@@ -232,6 +247,8 @@ writer_commit(struct writer *w)
 	w->stats.duplicates += (uint64_t)res.duplicates;
 	w->stats.dead += (uint64_t)res.dead;
 	w->stats.dead_by_reason[DLQ_ID_CONFLICT] += (uint64_t)res.conflicts;
+	w->stats.published += (uint64_t)res.published;
+	w->stats.cases += (uint64_t)res.cases;
 	w->stats.batches++;
 	w->stats.records += store_batch_events(w->batch) +
 	    store_batch_dead(w->batch);
@@ -240,7 +257,8 @@ writer_commit(struct writer *w)
 	(void)i;
 	store_batch_reset(w->batch);
 	idset_clear(w);
-	if (res.dead > 0 && w->o.committed != NULL)
+	if ((res.dead > 0 || res.published > 0 || res.cases > 0) &&
+	    w->o.committed != NULL)
 		w->o.committed(w->o.committed_arg);
 	return 0;
 }
@@ -308,6 +326,7 @@ writer_start(const struct writer_opts *o)
 	int rc;
 
 	w->o = *o;
+	w->router = o->router;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->cond, NULL);
 	w->batch = store_batch_new();
@@ -351,6 +370,8 @@ writer_stop(struct writer *w, int timeout_ms)
 	pthread_join(w->thread, NULL);
 	drained = w->drained;
 	journal_reader_free(w->reader);
+	router_free(w->router);
+	router_free(w->pending_router);
 	store_batch_free(w->batch);
 	buf_free(&w->carry.topic);
 	buf_free(&w->carry.payload);
@@ -359,6 +380,20 @@ writer_stop(struct writer *w, int timeout_ms)
 	pthread_mutex_destroy(&w->lock);
 	free(w);
 	return drained;
+}
+
+void
+writer_set_router(struct writer *w, struct router *r)
+{
+	struct router *old;
+
+	pthread_mutex_lock(&w->lock);
+	old = w->pending_router;
+	w->pending_router = r;
+	w->wakeups++;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	router_free(old); /* never taken: superseded */
 }
 
 void

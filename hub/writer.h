@@ -22,6 +22,7 @@
 #include "intake.h"
 
 struct journal;
+struct router;
 struct store;
 struct writer;
 
@@ -34,12 +35,15 @@ struct writer_opts {
 	size_t batch_bytes;
 	int64_t reconnect_max_ms;
 	long retention_months;
+	struct router *router; /* taken; NULL: store only */
 	void (*committed)(void *arg); /* after each commit (wake the relay) */
 	void *committed_arg;
 };
 
 struct writer_stats {
 	uint64_t events, duplicates, dead, batches, records;
+	uint64_t published, cases; /* rule outputs committed */
+	uint64_t router_swaps;
 	uint64_t dead_by_reason[DLQ_NREASONS];
 	uint64_t committed_seq;
 	int db_up;
@@ -54,5 +58,10 @@ void writer_wake(struct writer *w);
  */
 int writer_stop(struct writer *w, int timeout_ms);
 void writer_get_stats(struct writer *w, struct writer_stats *out);
+/*
+ * Hands over a new router (rules changed). The writer takes it between two
+ * batches, so every event meets exactly one rule set, and frees the old.
+ */
+void writer_set_router(struct writer *w, struct router *r);
 
 #endif
