@@ -417,6 +417,26 @@ store_checkpoint_get(struct store *s, uint64_t *seq)
 }
 
 int
+store_apply_retention(struct store *s, long months)
+{
+	char m[16];
+	const char *params[1] = { m };
+	PGresult *r;
+
+	snprintf(m, sizeof(m), "%ld", months);
+	r = PQexecParams(s->conn, "SELECT simpul_drop_partitions_before("
+	    "(date_trunc('month', now()) - make_interval(months => "
+	    "$1::integer))::date)", 1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		return store_fail(s, r, "dropping old partitions");
+	if (strcmp(PQgetvalue(r, 0, 0), "0") != 0)
+		log_info("store: retention dropped %s monthly partitions older "
+		    "than %ld months", PQgetvalue(r, 0, 0), months);
+	PQclear(r);
+	return 0;
+}
+
+int
 store_ensure_partitions(struct store *s, int64_t now_ms)
 {
 	char day[32];

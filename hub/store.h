@@ -57,6 +57,11 @@ int store_migration_status(struct store *s, void (*fn)(void *arg,
 
 /* Reads this instance's journal checkpoint (0 if none). */
 int store_checkpoint_get(struct store *s, uint64_t *seq);
+/*
+ * Retention: drops the monthly event partitions (and idempotency keys)
+ * older than months whole months. Returns 0 / -1.
+ */
+int store_apply_retention(struct store *s, long months);
 /* Makes sure the monthly event partitions around now exist. */
 int store_ensure_partitions(struct store *s, int64_t now_ms);
 

@@ -33,6 +33,7 @@ struct writer {
 	struct journal_reader *reader;
 	struct store_batch *batch;
 	uint64_t batch_last_seq;
+	uint64_t batch_reasons[DLQ_NREASONS]; /* dead letters in the batch */
 	/* Ids in the current batch (hashes; a collision only ends the batch
 	 * early). A batch must not carry one id twice: the statement would
 	 * insert both. */
@@ -113,6 +114,7 @@ writer_add(struct writer *w, uint64_t seq, int64_t received_ms,
 		    v.detail);
 		store_batch_add_dead(w->batch, seq, received_ms, topic,
 		    dlq_reason_name(v.reason), v.detail, v.id, payload, len);
+		w->batch_reasons[v.reason]++;
 	}
 	intake_verdict_clear(&v);
 	w->batch_last_seq = seq;
@@ -224,17 +226,18 @@ writer_maintain(struct writer *w, int64_t now_mono)
 
 	if (now_mono < w->next_maintenance_ms)
 		return;
-	if (store_ensure_partitions(w->o.store, now) == 0)
+	/* Hourly: partitions ahead of time, and retention if configured. */
+	if (store_ensure_partitions(w->o.store, now) == 0 &&
+	    (w->o.retention_months == 0 ||
+	    store_apply_retention(w->o.store, w->o.retention_months) == 0))
 		w->next_maintenance_ms = now_mono + 3600 * 1000;
-	(void)w->o.retention_months; /* applied by simpulctl / a later
-					 * maintenance job */
 }
 
 static int
 writer_commit(struct writer *w)
 {
 	struct store_result res;
-	size_t i;
+	int r;
 
 	if (store_commit(w->o.store, w->batch, w->batch_last_seq, &res) !=
 	    STORE_OK)
@@ -246,6 +249,8 @@ writer_commit(struct writer *w)
 	w->stats.events += (uint64_t)res.events;
 	w->stats.duplicates += (uint64_t)res.duplicates;
 	w->stats.dead += (uint64_t)res.dead;
+	for (r = 0; r < DLQ_NREASONS; r++)
+		w->stats.dead_by_reason[r] += w->batch_reasons[r];
 	w->stats.dead_by_reason[DLQ_ID_CONFLICT] += (uint64_t)res.conflicts;
 	w->stats.published += (uint64_t)res.published;
 	w->stats.cases += (uint64_t)res.cases;
@@ -254,8 +259,8 @@ writer_commit(struct writer *w)
 	    store_batch_dead(w->batch);
 	w->stats.committed_seq = w->batch_last_seq;
 	pthread_mutex_unlock(&w->lock);
-	(void)i;
 	store_batch_reset(w->batch);
+	memset(w->batch_reasons, 0, sizeof(w->batch_reasons));
 	idset_clear(w);
 	if ((res.dead > 0 || res.published > 0 || res.cases > 0) &&
 	    w->o.committed != NULL)
