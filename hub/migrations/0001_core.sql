@@ -66,8 +66,9 @@ BEGIN
 	RETURN true;
 END $$;
 
--- Drops whole monthly partitions that end before "cutoff" (retention), and
--- the idempotency keys of events older than that.
+-- Drops whole monthly partitions that end before "cutoff" (retention), the
+-- rows older than that in the default partition (an adapter back-filling a
+-- month that has no partition of its own), and their idempotency keys.
 CREATE FUNCTION simpul_drop_partitions_before(cutoff date) RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -86,6 +87,7 @@ BEGIN
 			n := n + 1;
 		END IF;
 	END LOOP;
+	DELETE FROM event_default WHERE time < cutoff;
 	DELETE FROM event_id WHERE time < cutoff;
 	RETURN n;
 END $$;

@@ -243,28 +243,3 @@ INSERT INTO sla_policy (name, verify, follow_up, auto_close, description)
 VALUES ('permit', '1wd', '5wd', '5wd',
 	'Permit applications (SiCantik): verify in 1 working day, decide in 5');
 
--- Retention also covers events that landed in the default partition (an
--- adapter back-filling a month that has no partition of its own).
-CREATE OR REPLACE FUNCTION simpul_drop_partitions_before(cutoff date)
-RETURNS integer
-LANGUAGE plpgsql AS $$
-DECLARE
-	r record;
-	n integer := 0;
-BEGIN
-	FOR r IN
-		SELECT c.relname,
-		       to_date(substr(c.relname, 8, 4) || substr(c.relname, 13, 2), 'YYYYMM') AS lo
-		FROM pg_inherits i
-		JOIN pg_class c ON c.oid = i.inhrelid
-		WHERE i.inhparent = 'event'::regclass AND c.relname ~ '^event_y[0-9]{4}m[0-9]{2}$'
-	LOOP
-		IF (r.lo + interval '1 month')::date <= cutoff THEN
-			EXECUTE format('DROP TABLE %I', r.relname);
-			n := n + 1;
-		END IF;
-	END LOOP;
-	DELETE FROM event_default WHERE time < cutoff;
-	DELETE FROM event_id WHERE time < cutoff;
-	RETURN n;
-END $$;
