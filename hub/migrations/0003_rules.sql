@@ -243,3 +243,8 @@ INSERT INTO sla_policy (name, verify, follow_up, auto_close, description)
 VALUES ('permit', '1wd', '5wd', '5wd',
 	'Permit applications (SiCantik): verify in 1 working day, decide in 5');
 
+
+-- Lookups of a case by its key or by one of its events (Open311 status,
+-- simpulctl case show), whatever the case's status.
+CREATE INDEX case_record_key_idx ON case_record (case_key);
+CREATE INDEX case_record_events_idx ON case_record USING gin (source_event_ids);
