@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "jsonschema.h"
@@ -331,4 +332,12 @@ schemaset_check(const struct schemaset *set, const cJSON *event, char *diag,
 		return EVENT_SCHEMA;
 	}
 	return EVENT_OK;
+}
+
+const char *
+schemaset_default_dir(void)
+{
+	if (access(SIMPUL_SRCDIR "/schemas/envelope.json", R_OK) == 0)
+		return SIMPUL_SRCDIR "/schemas";
+	return SIMPUL_DATADIR "/schemas";
 }

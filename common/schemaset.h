@@ -38,6 +38,13 @@ enum event_check {
  * on any error, logged with the file name and the reason.
  */
 struct schemaset *schemaset_load(const char *dir);
+
+/*
+ * Where the schemas are when the configuration does not say: the source
+ * tree's schemas/ when running from a build tree, else the installed copy
+ * (SIMPUL_DATADIR/schemas). The hub and every adapter use this default.
+ */
+const char *schemaset_default_dir(void);
 void schemaset_free(struct schemaset *set); /* accepts NULL */
 
 /*
