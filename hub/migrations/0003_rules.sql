@@ -147,8 +147,11 @@ END $$;
 -- case_record_due_idx, not O(open). A breached verify or follow-up clock
 -- raises the escalation level by one (officer -> head of the OPD ->
 -- command-centre supervisor -> Bupati), records it, raises an alert and
--- publishes the case; the next level falls due one working day later, and
--- after the Bupati the clock stops ('infinity'). A passed auto-close clock
+-- publishes the case; the next level falls due one working day after this
+-- escalation (not after the old deadline: a complaint that reaches the hub
+-- days late is escalated once at arrival, then one level a working day,
+-- rather than to the Bupati within seconds), and after the Bupati the
+-- clock stops ('infinity'). A passed auto-close clock
 -- closes the resolved case. Returns the number of cases handled.
 CREATE FUNCTION simpul_escalate_due(p_instance text, p_site text,
 	p_limit integer)
@@ -198,13 +201,15 @@ BEGIN
 			-- Recorded before (a crash after the insert cannot
 			-- happen inside one transaction, but be safe): move on.
 			UPDATE case_record SET escalation_level = lvl,
-				due_at = CASE WHEN lvl < 3 THEN simpul_deadline(c.due_at, '1wd')
+				due_at = CASE WHEN lvl < 3 THEN simpul_deadline(
+				    greatest(c.due_at, now()), '1wd')
 				         ELSE 'infinity' END
 			WHERE id = c.id;
 			CONTINUE;
 		END IF;
 		UPDATE case_record SET escalation_level = lvl,
-			due_at = CASE WHEN lvl < 3 THEN simpul_deadline(c.due_at, '1wd')
+			due_at = CASE WHEN lvl < 3 THEN simpul_deadline(
+			    greatest(c.due_at, now()), '1wd')
 			         ELSE 'infinity' END,
 			updated_at = now()
 		WHERE id = c.id RETURNING * INTO c;
