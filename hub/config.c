@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "httpd.h"
 #include "log.h"
+#include "schemaset.h"
 #include "util.h"
 
 #define F(field) offsetof(struct hub_config, field)
@@ -101,11 +103,31 @@ static const struct conf_key hub_keys[] = {
 	{ "cases", "escalation_interval", CONF_DURATION, "5s", 50, 3600000,
 	    F(escalation_interval_ms),
 	    "How often due cases are looked for (each scan costs O(due))" },
+	{ "cases", "command_queue", CONF_INT, "1000", 1, 100000,
+	    F(command_queue),
+	    "Case commands (<site>/cmd/<who>/case/<action>) waiting for the "
+	    "database; beyond this a request is answered \"busy\" at once" },
+	{ "cases", "command_max_payload", CONF_SIZE, "16k", 256, 1 << 20,
+	    F(command_max_payload),
+	    "Largest case command payload; larger ones are answered with an "
+	    "error and not executed" },
 
 	{ "outbox", "batch", CONF_INT, "500", 1, 10000, F(outbox_batch),
 	    "Outbox rows published per round" },
 	{ "outbox", "poll", CONF_DURATION, "1s", 10, 60000, F(outbox_poll_ms),
 	    "How often the outbox is checked when nothing signals new rows" },
+
+	{ "http", "listen", CONF_STR, "127.0.0.1:9180", 0, 0, F(http_listen),
+	    "Address:port of /metrics (Prometheus) and /healthz, e.g. "
+	    "127.0.0.1:9180 or [::1]:9180; empty disables. Keep it on "
+	    "loopback or a management network: it needs no credentials" },
+	{ "http", "max_connections", CONF_INT, "16", 1, 1024,
+	    F(http_max_connections),
+	    "HTTP connections open at once; more are refused" },
+	{ "http", "timeout", CONF_DURATION, "5s", 100, 60000,
+	    F(http_timeout_ms),
+	    "Time an HTTP client has to send its request and take the answer; "
+	    "slower ones are cut off" },
 };
 
 static const struct conf_env hub_env[] = {
@@ -118,7 +140,8 @@ static const struct conf_env hub_env[] = {
 int
 hub_config_load(struct hub_config *cfg, const char *path)
 {
-	int errors;
+	char host[64], err[256];
+	int errors, port;
 
 	memset(cfg, 0, sizeof(*cfg));
 	errors = conf_load(hub_keys, nitems(hub_keys), cfg, path, NULL);
@@ -154,15 +177,17 @@ hub_config_load(struct hub_config *cfg, const char *path)
 		    path != NULL ? path : "config");
 		errors++;
 	}
+	if (*cfg->http_listen != '\0' && httpd_parse_listen(cfg->http_listen,
+	    host, sizeof(host), &port, err, sizeof(err)) == -1) {
+		log_warnx("%s: [http] listen %s", path != NULL ? path :
+		    "config", err);
+		errors++;
+	}
 	if (errors == 0 && cfg->mqtt_client_id == NULL)
 		cfg->mqtt_client_id = xasprintf("simpul-hub-%s",
 		    cfg->instance);
-	if (cfg->schemas == NULL) {
-		if (access(SIMPUL_SRCDIR "/schemas/envelope.json", R_OK) == 0)
-			cfg->schemas = xstrdup(SIMPUL_SRCDIR "/schemas");
-		else
-			cfg->schemas = xstrdup(SIMPUL_DATADIR "/schemas");
-	}
+	if (cfg->schemas == NULL)
+		cfg->schemas = xstrdup(schemaset_default_dir());
 	return errors;
 }
 

@@ -43,9 +43,15 @@ struct hub_config {
 	uint64_t disk_budget;
 	/* [cases] */
 	int64_t escalation_interval_ms;
+	long command_queue;
+	uint64_t command_max_payload;
 	/* [outbox] */
 	long outbox_batch;
 	int64_t outbox_poll_ms;
+	/* [http] */
+	char *http_listen;
+	long http_max_connections;
+	int64_t http_timeout_ms;
 };
 
 /*

@@ -1,10 +1,12 @@
 /*
  * simpul-hub: validates, persists and routes the events of the bus.
  *
- * Threads: Paho's (the MQTT callback journals each message before it
- * returns, which is when Paho acknowledges it), the writer (journal ->
- * PostgreSQL), the relay (outbox -> broker), and this main thread, which
- * only keeps time: connect attempts, journal syncs, backpressure, signals.
+ * Threads: Paho's (the MQTT callback journals each event before it
+ * returns, which is when Paho acknowledges it, and queues case commands
+ * for the case-command thread), the writer (journal -> PostgreSQL), the
+ * relay (outbox -> broker), maintenance (rule reloads, escalation), case
+ * commands (casecmd.h), and this main thread, which only keeps time:
+ * connect attempts, journal syncs, backpressure, signals.
  *
  * Start-up order matters: the hub first reaches PostgreSQL (migrations,
  * the journal checkpoint) and only then subscribes, so every record it
@@ -19,11 +21,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "casecmd.h"
 #include "config.h"
 #include "intake.h"
 #include "journal.h"
 #include "log.h"
 #include "maint.h"
+#include "metrics.h"
 #include "mqtt.h"
 #include "relay.h"
 #include "router.h"
@@ -44,9 +48,12 @@ struct hub {
 	struct mqtt *mqtt;
 	struct relay *relay;
 	struct maint *maint;
+	struct casecmd *casecmd;
+	char *cmd_prefix; /* "<site>/cmd/": commands, not events */
 	struct store *store, *relay_store;
 	struct schemaset *schemas;
-	uint64_t received;
+	atomic_ullong received; /* read by /metrics */
+	struct metrics *metrics;
 };
 
 static void
@@ -73,14 +80,23 @@ usage(void)
  * acknowledged message that is not in the journal would be lost. Exiting
  * leaves it unacknowledged with the broker, which redelivers it to our
  * persistent session when we are back.
+ *
+ * Commands (<site>/cmd/...) are not events: they go to the case-command
+ * thread's bounded queue, never into the journal (casecmd.h says why
+ * losing one in a crash is acceptable).
  */
 static void
-on_message(void *arg, const char *topic, const void *payload, size_t len)
+on_message(void *arg, const char *topic, const void *payload, size_t len,
+    const struct mqtt_msg_props *props)
 {
 	struct hub *h = arg;
 	uint64_t seq;
 	int rc;
 
+	if (strncmp(topic, h->cmd_prefix, strlen(h->cmd_prefix)) == 0) {
+		casecmd_submit(h->casecmd, topic, payload, len, props);
+		return;
+	}
 	rc = journal_append(h->journal, clock_wall_ms(), 0, topic,
 	    strlen(topic), payload, len, &seq);
 	if (rc == -1) {
@@ -123,7 +139,9 @@ main(int argc, char **argv)
 	struct mqtt_opts mo;
 	struct sigaction sa;
 	const char *conf = NULL;
-	char *filter, *status_topic;
+	struct casecmd_opts cco;
+	struct metrics_opts meo;
+	char *filter, *cmd_filter, *status_topic;
 	uint64_t checkpoint;
 	int ch, check_only = 0, debug = 0, paused_for_budget = 0, drained;
 
@@ -214,6 +232,7 @@ main(int argc, char **argv)
 
 	status_topic = xasprintf("%s/hub/status/%s", h.cfg.site,
 	    h.cfg.instance);
+	h.cmd_prefix = xasprintf("%s/cmd/", h.cfg.site);
 	memset(&mo, 0, sizeof(mo));
 	mo.uri = h.cfg.mqtt_uri;
 	mo.client_id = h.cfg.mqtt_client_id;
@@ -266,6 +285,19 @@ main(int argc, char **argv)
 	mto.published_arg = h.relay;
 	h.maint = maint_start(&mto);
 
+	memset(&cco, 0, sizeof(cco));
+	cco.store = connect_store(&h);
+	if (cco.store == NULL)
+		return 0;
+	cco.mqtt = h.mqtt;
+	cco.site = h.cfg.site;
+	cco.queue_max = (size_t)h.cfg.command_queue;
+	cco.max_payload = (size_t)h.cfg.command_max_payload;
+	cco.reconnect_max_ms = h.cfg.reconnect_max_ms;
+	cco.published = relay_wake;
+	cco.published_arg = h.relay;
+	h.casecmd = casecmd_start(&cco);
+
 	/* Only now: every record journaled from here has seq > checkpoint. */
 	if (*h.cfg.group != '\0')
 		filter = xasprintf("$share/%s/%s/ev/#", h.cfg.group,
@@ -273,8 +305,31 @@ main(int argc, char **argv)
 	else
 		filter = xasprintf("%s/ev/#", h.cfg.site);
 	mqtt_subscribe(h.mqtt, filter);
-	log_info("hub: ready subscription=%s client_id=%s", filter,
-	    h.cfg.mqtt_client_id);
+	/* Commands too share the group: one hub executes each. */
+	if (*h.cfg.group != '\0')
+		cmd_filter = xasprintf("$share/%s/%s/cmd/+/case/+",
+		    h.cfg.group, h.cfg.site);
+	else
+		cmd_filter = xasprintf("%s/cmd/+/case/+", h.cfg.site);
+	mqtt_subscribe(h.mqtt, cmd_filter);
+	log_info("hub: ready subscription=%s commands=%s client_id=%s",
+	    filter, cmd_filter, h.cfg.mqtt_client_id);
+
+	/* /metrics and /healthz, once everything they read exists. */
+	memset(&meo, 0, sizeof(meo));
+	meo.listen = h.cfg.http_listen;
+	meo.max_connections = h.cfg.http_max_connections;
+	meo.timeout_ms = h.cfg.http_timeout_ms;
+	meo.instance = h.cfg.instance;
+	meo.site = h.cfg.site;
+	meo.disk_budget = h.cfg.disk_budget;
+	meo.journal = h.journal;
+	meo.writer = h.writer;
+	meo.mqtt = h.mqtt;
+	meo.relay = h.relay;
+	meo.maint = h.maint;
+	meo.received = &h.received;
+	h.metrics = metrics_start(&meo);
 
 	while (!got_stop) {
 		int64_t now = clock_mono_ms();
@@ -305,6 +360,9 @@ main(int argc, char **argv)
 	}
 
 	log_info("hub: stopping; draining the journal into PostgreSQL");
+	metrics_stop(h.metrics); /* first: it reads everything below */
+	/* Commands in hand are answered while the broker is still there. */
+	casecmd_stop(h.casecmd);
 	/* Retained "offline" first, then no more messages come in. */
 	mqtt_stop(h.mqtt, 2000);
 	maint_stop(h.maint);
@@ -315,13 +373,16 @@ main(int argc, char **argv)
 	    (unsigned long long)h.received, drained ? "yes" :
 	    "no (replayed at next start)");
 	mqtt_free(h.mqtt);
+	casecmd_free(h.casecmd);
 	relay_free(h.relay);
 	journal_close(h.journal);
 	store_free(h.store);
 	store_free(h.relay_store);
 	schemaset_free(h.schemas);
 	free(filter);
+	free(cmd_filter);
 	free(status_topic);
+	free(h.cmd_prefix);
 	hub_config_free(&h.cfg);
 	return 0;
 }

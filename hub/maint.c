@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -27,6 +28,7 @@ struct maint {
 	volatile sig_atomic_t stopping;
 	pthread_mutex_t lock;
 	uint64_t escalations, reloads;
+	atomic_int db_up; /* maint_db_up() */
 };
 
 struct load_ctx {
@@ -144,6 +146,7 @@ maint_main(void *arg)
 			}
 			backoff = 200;
 			connected = 1;
+			atomic_store(&m->db_up, 1);
 			/* Notifications may have been missed meanwhile. */
 			maint_reload(m);
 		}
@@ -159,6 +162,7 @@ maint_main(void *arg)
 		rc = store_wait_notify(m->o.store, (int)wait);
 		if (rc == -1) {
 			connected = 0;
+			atomic_store(&m->db_up, 0);
 			continue;
 		}
 		if (rc == 1)
@@ -177,6 +181,7 @@ maint_start(const struct maint_opts *o)
 	pthread_mutex_init(&m->lock, NULL);
 	if (store_listen(m->o.store, "simpul_rules") == -1)
 		log_warnx("maint: cannot LISTEN yet; will retry");
+	atomic_init(&m->db_up, store_is_connected(m->o.store));
 	if ((rc = pthread_create(&m->thread, NULL, maint_main, m)) != 0) {
 		errno = rc;
 		fatal("maint: cannot start thread");
@@ -216,4 +221,10 @@ maint_reloads(struct maint *m)
 	n = m->reloads;
 	pthread_mutex_unlock(&m->lock);
 	return n;
+}
+
+int
+maint_db_up(struct maint *m)
+{
+	return atomic_load(&m->db_up);
 }

@@ -42,5 +42,12 @@ struct maint *maint_start(const struct maint_opts *o);
 void maint_stop(struct maint *m);
 uint64_t maint_escalations(struct maint *m);
 uint64_t maint_reloads(struct maint *m);
+/*
+ * 1 while the thread's connection is up. It waits on its socket for
+ * notifications, so it sees a server go away within a second even when no
+ * event arrives (the writer only sees it at its next commit): /healthz
+ * reads it. Any thread.
+ */
+int maint_db_up(struct maint *m);
 
 #endif

@@ -55,18 +55,50 @@ mqtt_set(struct mqtt *m, int *field, int value)
 	pthread_mutex_unlock(&m->lock);
 }
 
+/*
+ * The request/response properties of msg. Paho keeps strings with a
+ * length and without a NUL, so the response topic is copied into *rt
+ * (freed by the caller).
+ */
+static void
+msg_props(MQTTAsync_message *msg, struct mqtt_msg_props *p, char **rt)
+{
+	MQTTProperty *q;
+
+	memset(p, 0, sizeof(*p));
+	*rt = NULL;
+	q = MQTTProperties_getProperty(&msg->properties,
+	    MQTTPROPERTY_CODE_RESPONSE_TOPIC);
+	if (q != NULL && q->value.data.len > 0 && q->value.data.data != NULL &&
+	    memchr(q->value.data.data, '\0', (size_t)q->value.data.len) ==
+	    NULL) {
+		*rt = xstrndup(q->value.data.data, (size_t)q->value.data.len);
+		p->response_topic = *rt;
+	}
+	q = MQTTProperties_getProperty(&msg->properties,
+	    MQTTPROPERTY_CODE_CORRELATION_DATA);
+	if (q != NULL && q->value.data.data != NULL) {
+		p->correlation = q->value.data.data;
+		p->correlation_len = (size_t)q->value.data.len;
+	}
+}
+
 static int
 on_arrived(void *context, char *topic, int topic_len, MQTTAsync_message *msg)
 {
 	struct mqtt *m = context;
-	char *t = topic;
+	struct mqtt_msg_props props;
+	char *t = topic, *rt;
 
 	if (topic_len > 0 && topic[topic_len - 1] != '\0' &&
 	    strlen(topic) != (size_t)topic_len) {
 		/* Paho gives a length when the topic has embedded NULs. */
 		t = xstrndup(topic, (size_t)topic_len);
 	}
-	m->on_message(m->arg, t, msg->payload, (size_t)msg->payloadlen);
+	msg_props(msg, &props, &rt);
+	m->on_message(m->arg, t, msg->payload, (size_t)msg->payloadlen,
+	    &props);
+	free(rt);
 	if (t != topic)
 		free(t);
 	MQTTAsync_freeMessage(&msg);
@@ -435,6 +467,53 @@ mqtt_publish(struct mqtt *m, const char *topic, const void *payload,
 	ro.onFailure5 = on_publish_failed;
 	ro.context = pc;
 	rc = MQTTAsync_sendMessage(m->client, topic, &msg, &ro);
+	if (rc != MQTTASYNC_SUCCESS) {
+		free(pc);
+		return -1;
+	}
+	return 0;
+}
+
+int
+mqtt_publish_response(struct mqtt *m, const char *topic, const void *payload,
+    size_t len, const void *correlation, size_t correlation_len,
+    mqtt_done_fn done, void *arg)
+{
+	MQTTAsync_message msg = MQTTAsync_message_initializer;
+	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+	MQTTProperties props = MQTTProperties_initializer;
+	MQTTProperty p;
+	struct publish_ctx *pc;
+	int rc;
+
+	if (!mqtt_is_connected(m) || len > INT32_MAX ||
+	    correlation_len > 65535)
+		return -1;
+	if (correlation != NULL) {
+		memset(&p, 0, sizeof(p));
+		p.identifier = MQTTPROPERTY_CODE_CORRELATION_DATA;
+		p.value.data.data = (char *)(uintptr_t)correlation;
+		p.value.data.len = (int)correlation_len;
+		/* Paho copies the bytes; props owns the copy. */
+		if (MQTTProperties_add(&props, &p) != 0) {
+			MQTTProperties_free(&props);
+			return -1;
+		}
+	}
+	pc = xmalloc(sizeof(*pc));
+	pc->done = done;
+	pc->arg = arg;
+	msg.payload = (void *)(uintptr_t)payload;
+	msg.payloadlen = (int)len;
+	msg.qos = 1;
+	msg.retained = 0;
+	msg.properties = props;
+	ro.onSuccess5 = on_published;
+	ro.onFailure5 = on_publish_failed;
+	ro.context = pc;
+	/* MQTTAsync_sendMessage() takes a copy of the properties. */
+	rc = MQTTAsync_sendMessage(m->client, topic, &msg, &ro);
+	MQTTProperties_free(&props);
 	if (rc != MQTTASYNC_SUCCESS) {
 		free(pc);
 		return -1;

@@ -40,12 +40,24 @@ struct mqtt_opts {
 };
 
 /*
+ * The MQTT v5 request/response properties of a received PUBLISH (MQTT 5.0
+ * section 4.10). Valid only during the message callback; copy what you
+ * keep. A Response Topic that is not a usable topic name (empty, with a
+ * NUL byte) is reported as absent.
+ */
+struct mqtt_msg_props {
+	const char *response_topic;	/* NULL: none */
+	const void *correlation;	/* NULL: none */
+	size_t correlation_len;
+};
+
+/*
  * Called on Paho's thread for every message. The return value decides
  * nothing (Paho acks anyway): the function must have made the message
- * durable, or exit the process, before it returns.
+ * durable, or exit the process, before it returns. props is never NULL.
  */
 typedef void (*mqtt_message_fn)(void *arg, const char *topic,
-    const void *payload, size_t len);
+    const void *payload, size_t len, const struct mqtt_msg_props *props);
 /* Called on Paho's thread when a publish is acknowledged (ok) or failed. */
 typedef void (*mqtt_done_fn)(void *arg, int ok);
 
@@ -76,6 +88,15 @@ int mqtt_is_paused(const struct mqtt *m);
  */
 int mqtt_publish(struct mqtt *m, const char *topic, const void *payload,
     size_t len, int qos, int retain, mqtt_done_fn done, void *arg);
+
+/*
+ * Publishes a response to a request (MQTT 5.0 section 4.10): like
+ * mqtt_publish() with QoS 1, not retained, and the request's Correlation
+ * Data (correlation_len bytes, at most 65535; NULL: none) as a property.
+ */
+int mqtt_publish_response(struct mqtt *m, const char *topic,
+    const void *payload, size_t len, const void *correlation,
+    size_t correlation_len, mqtt_done_fn done, void *arg);
 
 /* Publishes the retained "offline" status and disconnects cleanly. */
 void mqtt_stop(struct mqtt *m, int timeout_ms);

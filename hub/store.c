@@ -11,6 +11,7 @@
 
 #include <arpa/inet.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 
 #include <libpq-fe.h>
 
+#include "casefsm.h"
 #include "log.h"
 #include "util.h"
 
@@ -265,6 +267,14 @@ store_exec(struct store *s, const char *sql)
 		return store_fail(s, r, sql);
 	PQclear(r);
 	return 0;
+}
+
+int
+store_ping(struct store *s)
+{
+	if (!store_is_connected(s))
+		return -1;
+	return store_exec(s, "SELECT 1");
 }
 
 static void
@@ -1217,4 +1227,205 @@ store_escalate(struct store *s, int limit)
 		n = 0;
 	PQclear(r);
 	return (int)n;
+}
+
+/* --- case actions ---------------------------------------------------- */
+
+/* Longest case reference accepted: a human id or a decimal id. */
+#define CASE_REF_MAX 64
+
+static int
+case_refuse(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Writes a refusal or failure message; returns 1 so refusals read well. */
+static int
+case_refuse(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err != NULL && errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return 1;
+}
+
+/* The first line of the connection's last error, for a message. */
+static void
+case_pgerror(struct store *s, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", s->conn != NULL ? PQerrorMessage(s->conn) :
+	    "not connected");
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+/* 1 when s is a whole decimal number that fits an id (1..18 digits). */
+static int
+case_ref_numeric(const char *s)
+{
+	size_t n = strspn(s, "0123456789");
+
+	return n > 0 && n <= 18 && s[n] == '\0';
+}
+
+/*
+ * Checks what the caller gives before any statement: an action people
+ * take, an actor, bounded text. Returns 0, or 1 with the reason.
+ */
+static int
+case_act_check(const struct case_act *a, enum case_action *action,
+    char *err, size_t errlen)
+{
+	size_t n;
+
+	if (a->case_ref == NULL || *a->case_ref == '\0')
+		return case_refuse(err, errlen, "no case given");
+	if (strlen(a->case_ref) > CASE_REF_MAX)
+		return case_refuse(err, errlen, "the case reference is longer "
+		    "than %d bytes", CASE_REF_MAX);
+	if (a->action == NULL || case_action_parse(a->action, action) == -1)
+		return case_refuse(err, errlen, "unknown action '%.32s' "
+		    "(verify, reject, assign, acknowledge, resolve, close or "
+		    "reopen)", a->action != NULL ? a->action : "");
+	if (*action == CASE_ACTION_ESCALATE)
+		return case_refuse(err, errlen, "escalation is not a command: "
+		    "the hub's SLA timers escalate breached deadlines");
+	if (a->actor == NULL)
+		return case_refuse(err, errlen, "no actor");
+	n = a->actor_name != NULL ? strlen(a->actor_name) : 0;
+	if (n == 0 || n > 200)
+		return case_refuse(err, errlen, "the actor's name must be 1 "
+		    "to 200 bytes");
+	if (a->note != NULL && strlen(a->note) > CASE_NOTE_MAX)
+		return case_refuse(err, errlen, "the note is longer than %d "
+		    "bytes", CASE_NOTE_MAX);
+	if (*action != CASE_ACTION_REJECT && *action != CASE_ACTION_ASSIGN &&
+	    a->arg != NULL && a->note != NULL)
+		return case_refuse(err, errlen, "%s takes one note, not two",
+		    a->action);
+	return 0;
+}
+
+int
+store_case_act(struct store *s, const struct case_act *a, char **out_json,
+    char *err, size_t errlen)
+{
+	enum case_action action;
+	enum case_status from, to;
+	enum case_deadline dl;
+	const char *arg, *note, *reason = NULL, *opd = NULL;
+	const char *lock_params[1] = { a->case_ref };
+	const char *params[12];
+	char idbuf[24], pgerr[256];
+	PGresult *r = NULL;
+	const char *state;
+	int rc;
+
+	*out_json = NULL;
+	if ((rc = case_act_check(a, &action, err, errlen)) != 0)
+		return rc;
+	/* reject and assign take an argument and a note; the others a note. */
+	arg = a->arg;
+	note = a->note;
+	if (action != CASE_ACTION_REJECT && action != CASE_ACTION_ASSIGN) {
+		if (arg == NULL)
+			arg = note;
+		note = arg;
+	}
+	if (!store_is_connected(s)) {
+		case_refuse(err, errlen, "the database is not reachable");
+		return -1;
+	}
+	if (store_exec(s, "BEGIN") == -1)
+		goto fail;
+	/* The row lock serialises this with other actions and the scans. */
+	r = PQexecParams(s->conn, case_ref_numeric(a->case_ref) ?
+	    "SELECT id, status, opd, human_id FROM case_record"
+	    " WHERE id = $1::bigint FOR UPDATE" :
+	    "SELECT id, status, opd, human_id FROM case_record"
+	    " WHERE human_id = $1 FOR UPDATE", 1, NULL, lock_params, NULL,
+	    NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		store_fail(s, r, "locking a case");
+		r = NULL;
+		goto fail;
+	}
+	if (PQntuples(r) == 0) {
+		rc = case_refuse(err, errlen, "no case %s", a->case_ref);
+		goto refused;
+	}
+	if (case_status_parse(PQgetvalue(r, 0, 1), &from) == -1)
+		fatalx("store: case %s has an unknown status '%s'",
+		    PQgetvalue(r, 0, 3), PQgetvalue(r, 0, 1));
+	if (case_transition(from, action, a->actor, PQgetisnull(r, 0, 2) ?
+	    NULL : PQgetvalue(r, 0, 2), arg, err, errlen, &to) == -1) {
+		rc = 1;
+		goto refused;
+	}
+	if (action == CASE_ACTION_REJECT) {
+		reason = arg;
+	} else if (action == CASE_ACTION_ASSIGN)
+		opd = arg;
+	dl = case_deadline_of(to);
+	snprintf(idbuf, sizeof(idbuf), "%s", PQgetvalue(r, 0, 0));
+	params[0] = idbuf;
+	params[1] = case_status_name(from);
+	params[2] = case_action_name(action);
+	params[3] = case_status_name(to);
+	params[4] = case_deadline_name(dl); /* NULL: no clock */
+	params[5] = case_clock_restarts(from, action, to) ? "t" : "f";
+	params[6] = opd;
+	params[7] = a->actor_name;
+	params[8] = case_actor_kind_name(a->actor->kind);
+	params[9] = reason;
+	params[10] = note;
+	params[11] = s->site;
+	PQclear(r);
+	r = PQexecParams(s->conn, "SELECT simpul_case_apply($1::bigint, $2,"
+	    " $3, $4, $5, $6::boolean, $7, $8, $9, $10, $11, $12)", 12, NULL,
+	    params, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+		state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+		/*
+		 * Classes 22 (data exception) and 23 (integrity constraint):
+		 * the input, e.g. a note PostgreSQL will not store, not the
+		 * server. Everything else is a failure.
+		 */
+		if (state != NULL && (strncmp(state, "22", 2) == 0 ||
+		    strncmp(state, "23", 2) == 0)) {
+			case_pgerror(s, pgerr, sizeof(pgerr));
+			rc = case_refuse(err, errlen, "the database refused "
+			    "the %s: %s", a->action, pgerr);
+			goto refused;
+		}
+		store_fail(s, r, "applying a case action");
+		r = NULL;
+		goto fail;
+	}
+	*out_json = xstrdup(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	r = NULL;
+	if (store_exec(s, "COMMIT") == -1) {
+		free(*out_json);
+		*out_json = NULL;
+		case_pgerror(s, pgerr, sizeof(pgerr));
+		store_rollback(s);
+		case_refuse(err, errlen, "the database failed at COMMIT, so "
+		    "whether the %s took effect is unknown (look at the "
+		    "case): %s", a->action, pgerr);
+		return -1;
+	}
+	return 0;
+refused:
+	PQclear(r);
+	store_rollback(s);
+	return rc;
+fail:
+	case_pgerror(s, pgerr, sizeof(pgerr));
+	store_rollback(s);
+	case_refuse(err, errlen, "database failure, the %s was not applied: "
+	    "%s", a->action, pgerr);
+	return -1;
 }

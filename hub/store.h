@@ -44,6 +44,11 @@ void store_free(struct store *s);
 /* (Re)connects. Returns 0, or -1 (logged). */
 int store_connect(struct store *s);
 int store_is_connected(const struct store *s);
+/*
+ * One round trip ("SELECT 1"): finds out that an idle connection was lost
+ * (a server restart) before work is started on it. Returns 0, or -1.
+ */
+int store_ping(struct store *s);
 
 /*
  * Applies the embedded migrations that are missing, each in its own
@@ -137,6 +142,42 @@ int store_listen(struct store *s, const char *channel);
  * arrived, 0 on timeout, -1 if the connection is lost.
  */
 int store_wait_notify(struct store *s, int timeout_ms);
+
+/*
+ * One action on a case by a person (docs/case-actions.md). The hub's case
+ * command thread and `simpulctl case act` both come here, so the two paths
+ * cannot disagree.
+ */
+struct case_actor;
+struct case_act {
+	const char *case_ref;	/* "KRO-2026-000123", or the numeric id */
+	const char *action;	/* verify reject assign acknowledge resolve
+				 * close reopen (escalating is the timers') */
+	const struct case_actor *actor;	/* the role that decides */
+	const char *actor_name;	/* recorded: "operator:budi",
+				 * "opd:dishub:sinta" (1..200 bytes) */
+	const char *arg;	/* reject: the reason; assign: the OPD;
+				 * others: the note (or give it as note) */
+	const char *note;	/* a free note for the history (NULL: none) */
+};
+
+/*
+ * Takes one case action in one transaction: locks the case (SELECT ...
+ * FOR UPDATE), lets case_transition() decide (hub/casefsm.c is the single
+ * source of the rules), updates status, OPD and clock (a restarted clock
+ * starts now with the policy's deadline and escalation level 0; a status
+ * without a clock has none), records the step in case_history and queues
+ * the case message on <site>/case/<opd or unassigned>/<human id> in the
+ * outbox (published by a relay after the commit).
+ *
+ * Returns 0 with the case as JSON text in *out_json (the object published
+ * on the case topic; the caller frees it); 1 when refused, with the reason
+ * in err (no such case, an illegal step, the wrong OPD, a bad argument),
+ * nothing changed; -1 on a database failure, with a message in err (if
+ * the failure came at COMMIT the message says the outcome is unknown).
+ */
+int store_case_act(struct store *s, const struct case_act *a,
+    char **out_json, char *err, size_t errlen);
 
 /*
  * Runs one escalation scan (simpul_escalate_due) for up to limit due

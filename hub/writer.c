@@ -17,6 +17,12 @@
 
 #define IDSET_BITS 14 /* 16384 slots: > 2 x the largest sensible batch */
 
+/* Bucket bounds of the two histograms in writer_stats. */
+static const double batch_records_bounds[] = { 1, 2, 5, 10, 20, 50, 100, 200,
+    500, 1000, 2000, 5000, 10000 };
+static const double commit_seconds_bounds[] = { 0.0005, 0.001, 0.0025, 0.005,
+    0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10 };
+
 struct writer {
 	struct writer_opts o;
 	pthread_t thread;
@@ -233,15 +239,28 @@ writer_maintain(struct writer *w, int64_t now_mono)
 		w->next_maintenance_ms = now_mono + 3600 * 1000;
 }
 
+/* Monotonic seconds with the clock's resolution: a commit can take 100 us. */
+static double
+writer_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static int
 writer_commit(struct writer *w)
 {
 	struct store_result res;
+	double t0 = writer_seconds(), took;
 	int r;
 
 	if (store_commit(w->o.store, w->batch, w->batch_last_seq, &res) !=
 	    STORE_OK)
 		return -1;
+	/* Only commits that happened are timed: a failure says "down". */
+	took = writer_seconds() - t0;
 	if (journal_release(w->o.journal, w->batch_last_seq) == -1)
 		log_warnx("writer: journal release failed upto=%llu",
 		    (unsigned long long)w->batch_last_seq);
@@ -258,6 +277,9 @@ writer_commit(struct writer *w)
 	w->stats.records += store_batch_events(w->batch) +
 	    store_batch_dead(w->batch);
 	w->stats.committed_seq = w->batch_last_seq;
+	histogram_observe(&w->stats.batch_records, (double)(
+	    store_batch_events(w->batch) + store_batch_dead(w->batch)));
+	histogram_observe(&w->stats.commit_seconds, took);
 	pthread_mutex_unlock(&w->lock);
 	store_batch_reset(w->batch);
 	memset(w->batch_reasons, 0, sizeof(w->batch_reasons));
@@ -346,6 +368,10 @@ writer_start(const struct writer_opts *o)
 		fatalx("writer: cannot open a journal reader");
 	w->stats.committed_seq = o->after_seq;
 	w->stats.db_up = 1;
+	histogram_init(&w->stats.batch_records, batch_records_bounds,
+	    nitems(batch_records_bounds));
+	histogram_init(&w->stats.commit_seconds, commit_seconds_bounds,
+	    nitems(commit_seconds_bounds));
 	if ((rc = pthread_create(&w->thread, NULL, writer_main, w)) != 0) {
 		errno = rc;
 		fatal("writer: cannot start thread");

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "histogram.h"
 #include "intake.h"
 
 struct journal;
@@ -47,6 +48,12 @@ struct writer_stats {
 	uint64_t dead_by_reason[DLQ_NREASONS];
 	uint64_t committed_seq;
 	int db_up;
+	/*
+	 * Per committed batch, for /metrics (metrics.c): its records (events
+	 * and dead letters), and how long store_commit() took, in seconds.
+	 */
+	struct histogram batch_records;
+	struct histogram commit_seconds;
 };
 
 struct writer *writer_start(const struct writer_opts *o);

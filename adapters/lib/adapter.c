@@ -26,6 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "adapter_metrics.h"
+#include "httpd.h"
 #include "log.h"
 #include "schemaset.h"
 #include "util.h"
@@ -48,8 +50,10 @@ static const struct conf_key adapter_common_keys[] = {
 	    "the publishing agency (OPD), lower case, e.g. bpkad" },
 	{ "adapter", "state_dir", CONF_STR, NULL, 0, 0, AC(state_dir),
 	    "checkpoint and MQTT persistence (default /var/lib/simpul/<name>)" },
-	{ "adapter", "schemas", CONF_STR, SIMPUL_DATADIR "/schemas", 0, 0,
-	    AC(schemas), "directory of the JSON Schemas (envelope + types)" },
+	{ "adapter", "schemas", CONF_STR, NULL, 0, 0,
+	    AC(schemas), "directory of the JSON Schemas (envelope + types); "
+	    "default: the source tree's schemas/ when run from a build tree, "
+	    "else the installed ones" },
 	{ "adapter", "max_event_size", CONF_SIZE, "256k", 1024,
 	    16 * 1024 * 1024, AC(max_event_size),
 	    "largest serialised event; larger ones are refused as invalid" },
@@ -78,6 +82,14 @@ static const struct conf_key adapter_common_keys[] = {
 	    "how long the broker keeps this client's session" },
 	{ "mqtt", "retry_max", CONF_DURATION, "30s", 1000, 3600000,
 	    AC(mqtt_retry_max), "longest wait between reconnect attempts" },
+	{ "http", "listen", CONF_STR, "", 0, 0, AC(http_listen),
+	    "address:port of /metrics (Prometheus) and /healthz, e.g. "
+	    "127.0.0.1:9181; empty: off. No credentials: keep it on loopback "
+	    "or a management network" },
+	{ "http", "max_connections", CONF_INT, "16", 1, 1024,
+	    AC(http_max_connections), "HTTP connections open at once" },
+	{ "http", "timeout", CONF_DURATION, "5s", 100, 60000, AC(http_timeout),
+	    "time an HTTP client has to send its request and take the answer" },
 };
 
 static const struct conf_env adapter_envs[] = {
@@ -95,6 +107,7 @@ struct adapter {
 	pthread_mutex_t schema_mtx; /* a schema set is single-threaded */
 	struct publisher *pub;
 	atomic_ullong invalid;
+	struct adapter_metrics *metrics; /* /metrics, /healthz; may be NULL */
 };
 
 static volatile sig_atomic_t adapter_stop;
@@ -185,7 +198,8 @@ static int
 adapter_check(struct adapter *ad, const char *path)
 {
 	struct adapter_config *ac = ad->ac;
-	int errors = 0;
+	char host[64], err[256];
+	int errors = 0, port;
 
 	if (ac->name == NULL || !cloudevent_name_ok(ac->name)) {
 		log_warnx("%s: [adapter] name is %s (want 1-%d chars of "
@@ -208,12 +222,20 @@ adapter_check(struct adapter *ad, const char *path)
 		log_warnx("%s: [mqtt] uri is empty", path);
 		errors++;
 	}
-	if (ac->schemas == NULL || *ac->schemas == '\0') {
+	if (ac->schemas == NULL)
+		ac->schemas = xstrdup(schemaset_default_dir());
+	if (*ac->schemas == '\0') {
 		log_warnx("%s: [adapter] schemas is empty", path);
 		errors++;
 	}
 	if (ac->mqtt_qos == 0)
 		log_warnx("%s: [mqtt] qos = 0: events can be lost", path);
+	if (ac->http_listen != NULL && *ac->http_listen != '\0' &&
+	    httpd_parse_listen(ac->http_listen, host, sizeof(host), &port,
+	    err, sizeof(err)) == -1) {
+		log_warnx("%s: [http] listen %s", path, err);
+		errors++;
+	}
 	if (errors > 0)
 		return errors;
 	if (ac->state_dir == NULL || *ac->state_dir == '\0') {
@@ -372,6 +394,7 @@ adapter_start(struct adapter *ad)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (ad->pub == NULL)
 		goto out;
+	ad->metrics = adapter_metrics_start(ad);
 	rv = 0;
 out:
 	free(persist);
@@ -518,6 +541,7 @@ adapter_free(struct adapter *ad)
 {
 	if (ad == NULL)
 		return;
+	adapter_metrics_stop(ad->metrics); /* first: it reads the publisher */
 	publisher_free(ad->pub, ad->ac->flush_timeout);
 	schemaset_free(ad->schemas);
 	pthread_mutex_destroy(&ad->schema_mtx);

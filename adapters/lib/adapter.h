@@ -37,6 +37,8 @@
  *             client_id (simpul-adapter-<name>), username, password,
  *             qos (1), keepalive (30s), max_buffered (10000),
  *             session_expiry (1d), retry_max (30s)
+ *   [http]    listen (empty: off; e.g. 127.0.0.1:9181), max_connections
+ *             (16), timeout (5s): /metrics and /healthz, adapter_metrics.h
  *
  * Command line: -c FILE config; -n check the config (and the schemas) and
  * exit 0/1; -d debug logging; -D print an example config; -h help. Logs go
@@ -78,6 +80,10 @@ struct adapter_config {
 	long mqtt_max_buffered;
 	int64_t mqtt_session_expiry; /* ms */
 	int64_t mqtt_retry_max;      /* ms */
+	/* [http] */
+	char *http_listen;           /* "": no /metrics and /healthz */
+	long http_max_connections;
+	int64_t http_timeout;        /* ms */
 };
 
 struct adapter_spec {
@@ -116,7 +122,9 @@ struct adapter *adapter_new(int argc, char **argv,
 
 /*
  * Creates the state directory and starts the publisher (connecting in the
- * background; the broker may be down). Returns 0 / -1 (logged).
+ * background; the broker may be down), then /metrics and /healthz if
+ * [http] listen is set (an address that cannot be bound is logged and the
+ * adapter goes on without them). Returns 0 / -1 (logged).
  */
 int adapter_start(struct adapter *ad);
 

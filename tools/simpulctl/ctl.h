@@ -11,5 +11,7 @@ int cmd_health(int argc, char **argv);
 int cmd_events(int argc, char **argv);
 int cmd_dlq(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
+int cmd_case(int argc, char **argv);
+int cmd_calendar(int argc, char **argv);
 
 #endif

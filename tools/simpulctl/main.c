@@ -28,6 +28,10 @@ static const struct {
 	    "dead letters: list, show, replay" },
 	{ "rules", cmd_rules,
 	    "routing rules: apply a YAML set, test it, list, history" },
+	{ "case", cmd_case,
+	    "cases: list, show, act (verify, assign, resolve, ...)" },
+	{ "calendar", cmd_calendar,
+	    "holiday calendar: list, add, remove, import" },
 };
 
 static void
