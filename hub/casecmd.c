@@ -132,6 +132,18 @@ parse_topic(const char *site, const char *topic, struct casecmd_request *req,
 		return cmd_error(err, errlen, "the topic must end in the "
 		    "action: .../case/<action>");
 	req->action = xstrdup(p);
+	{
+		enum case_action a;
+
+		/* Escalation is the hub's own, never requested. */
+		if (case_action_parse(req->action, &a) == -1)
+			return cmd_error(err, errlen, "unknown action '%s' "
+			    "(verify, reject, assign, acknowledge, resolve, "
+			    "close, reopen)", req->action);
+		if (a == CASE_ACTION_ESCALATE)
+			return cmd_error(err, errlen, "escalation is not a "
+			    "command: the hub escalates due cases itself");
+	}
 	if (strcmp(req->who, "cc") == 0) {
 		req->actor.kind = CASE_ACTOR_OPERATOR;
 	} else if (strcmp(req->who, "cc-supervisor") == 0) {

@@ -7,3 +7,6 @@ simpul_fuzz_target(fuzz_jsoncheck SOURCE ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_jso
 simpul_fuzz_target(fuzz_conf SOURCE ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_conf.c
   CORPUS ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/fuzz_conf
   LIBS simpul_hub_core)
+simpul_fuzz_target(fuzz_casecmd SOURCE ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_casecmd.c
+  CORPUS ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/fuzz_casecmd
+  LIBS simpul_hub_core)

@@ -12,3 +12,5 @@ simpul_unit_test(test_hub_config SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_hub
 add_test(NAME hub_conf_example
   COMMAND sh -c "$<TARGET_FILE:simpul-hub> -D | diff -u ${CMAKE_SOURCE_DIR}/deploy/hub.conf.example -")
 set_tests_properties(hub_conf_example PROPERTIES LABELS unit)
+simpul_unit_test(test_casecmd SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_casecmd.c
+  LIBS simpul_hub_core)
