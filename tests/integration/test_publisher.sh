@@ -66,8 +66,14 @@ persisted()
 # the broker queues for it across its own restarts.
 it_spawn sub mosquitto_sub "${sub_args[@]}" -V mqttv311 -q 1 -c \
     -i it-pubtest-sub -t "$TOPIC"
-mosquitto_pub "${sub_args[@]}" -q 1 -t "$TOPIC" -m ready-0
-it_wait_for 10 "the subscriber" grep -qx ready-0 "$SUBLOG" ||
+# A marker published before the broker has the subscription goes to
+# nobody, so publish one every 0.2 s until one arrives.
+for i in $(seq 50); do
+	mosquitto_pub "${sub_args[@]}" -q 1 -t "$TOPIC" -m "ready-$i"
+	grep -q '^ready-' "$SUBLOG" 2>/dev/null && break
+	sleep 0.2
+done
+it_wait_for 10 "the subscriber" grep -q '^ready-' "$SUBLOG" ||
     it_die "the subscriber did not start"
 
 # --- 1. broker up ------------------------------------------------------------
