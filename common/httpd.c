@@ -26,6 +26,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -459,4 +460,50 @@ httpd_stop(struct httpd *h)
 	pthread_join(h->thread, NULL);
 	MHD_stop_daemon(h->d);
 	httpd_free(h);
+}
+
+int
+httpd_sockaddr(const char *listen, struct sockaddr_storage *ss)
+{
+	char host[128], port[16];
+	const char *colon, *h = listen;
+	struct addrinfo hints, *res = NULL;
+	size_t hl;
+
+	if ((colon = strrchr(listen, ':')) == NULL)
+		return -1;
+	hl = (size_t)(colon - listen);
+	if (hl >= 2 && listen[0] == '[' && listen[hl - 1] == ']') {
+		h = listen + 1;
+		hl -= 2;
+	}
+	if (hl >= sizeof(host) || strlen(colon + 1) >= sizeof(port) ||
+	    colon[1] == '\0')
+		return -1;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	strlcpy_s(port, colon + 1, sizeof(port));
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(hl > 0 ? host : NULL, port, &hints, &res) != 0 ||
+	    res == NULL)
+		return -1;
+	memset(ss, 0, sizeof(*ss));
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	freeaddrinfo(res);
+	return 0;
+}
+
+void
+httpd_mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+	char line[512];
+	size_t n;
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	log_warnx("%s: microhttpd: %s", (const char *)cls, line);
 }

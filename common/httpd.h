@@ -29,8 +29,10 @@
 #ifndef SIMPUL_HTTPD_H
 #define SIMPUL_HTTPD_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "util.h"
 
@@ -74,5 +76,18 @@ struct httpd *httpd_start(const struct httpd_opts *o);
 int httpd_port(const struct httpd *h);
 /* Stops the thread, closes every connection and frees. Accepts NULL. */
 void httpd_stop(struct httpd *h);
+
+/*
+ * Helpers for the daemons that run libmicrohttpd servers of their own
+ * (Open311, the permit webhook):
+ * httpd_sockaddr() turns "host:port", "[v6]:port" or ":port" (any address)
+ * with a numeric host into a socket address for MHD_OPTION_SOCK_ADDR
+ * (0 / -1); httpd_mhd_logger() is an MHD_OPTION_EXTERNAL_LOGGER callback that
+ * logs microhttpd's own messages as warnings, prefixed with the C string
+ * given as its cls.
+ */
+int httpd_sockaddr(const char *listen, struct sockaddr_storage *ss);
+void httpd_mhd_logger(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 #endif

@@ -39,6 +39,7 @@
 #include <cjson/cJSON.h>
 #include <microhttpd.h>
 
+#include "httpd.h"
 #include "log.h"
 #include "text.h"
 #include "util.h"
@@ -1171,58 +1172,7 @@ open311_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	*con_cls = NULL;
 }
 
-static void open311_mhd_log(void *, const char *, va_list)
-    __attribute__((format(printf, 2, 0)));
-
-static void
-open311_mhd_log(void *cls, const char *fmt, va_list ap)
-{
-	char line[512];
-	size_t n;
-
-	(void)cls;
-	vsnprintf(line, sizeof(line), fmt, ap);
-	n = strlen(line);
-	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-		line[--n] = '\0';
-	log_warnx("open311: microhttpd: %s", line);
-}
-
 /* --- life ----------------------------------------------------------------- */
-
-/* "host:port", "[v6]:port" or ":port" into a socket address. */
-static int
-open311_addr(const char *listen, struct sockaddr_storage *ss)
-{
-	char host[128], port[16];
-	const char *colon, *h = listen;
-	struct addrinfo hints, *res = NULL;
-	size_t hl;
-
-	if ((colon = strrchr(listen, ':')) == NULL)
-		return -1;
-	hl = (size_t)(colon - listen);
-	if (hl >= 2 && listen[0] == '[' && listen[hl - 1] == ']') {
-		h = listen + 1;
-		hl -= 2;
-	}
-	if (hl >= sizeof(host) || strlen(colon + 1) >= sizeof(port) ||
-	    colon[1] == '\0')
-		return -1;
-	memcpy(host, h, hl);
-	host[hl] = '\0';
-	strlcpy_s(port, colon + 1, sizeof(port));
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
-	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(hl > 0 ? host : NULL, port, &hints, &res) != 0 ||
-	    res == NULL)
-		return -1;
-	memset(ss, 0, sizeof(*ss));
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	freeaddrinfo(res);
-	return 0;
-}
 
 struct open311 *
 open311_new(const struct open311_config *cfg)
@@ -1233,7 +1183,7 @@ open311_new(const struct open311_config *cfg)
 	sigset_t block, old;
 	unsigned int flags;
 
-	if (cfg->listen == NULL || open311_addr(cfg->listen, &ss) == -1) {
+	if (cfg->listen == NULL || httpd_sockaddr(cfg->listen, &ss) == -1) {
 		log_warnx("open311: listen '%s' is not host:port with a "
 		    "numeric address", cfg->listen ? cfg->listen : "");
 		return NULL;
@@ -1269,7 +1219,7 @@ open311_new(const struct open311_config *cfg)
 	sigaddset(&block, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
 	o->d = MHD_start_daemon(flags, 0, NULL, NULL, open311_handler, o,
-	    MHD_OPTION_EXTERNAL_LOGGER, open311_mhd_log, o,
+	    MHD_OPTION_EXTERNAL_LOGGER, httpd_mhd_logger, (void *)(uintptr_t)"open311",
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->max_connections,
 	    MHD_OPTION_CONNECTION_TIMEOUT,

@@ -31,6 +31,7 @@
 #include <microhttpd.h>
 
 #include "adapter.h"
+#include "httpd.h"
 #include "log.h"
 #include "replay.h"
 #include "signature.h"
@@ -485,58 +486,7 @@ webhook_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	*con_cls = NULL;
 }
 
-static void webhook_mhd_log(void *, const char *, va_list)
-    __attribute__((format(printf, 2, 0)));
-
-static void
-webhook_mhd_log(void *cls, const char *fmt, va_list ap)
-{
-	char line[512];
-	size_t n;
-
-	(void)cls;
-	vsnprintf(line, sizeof(line), fmt, ap);
-	n = strlen(line);
-	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-		line[--n] = '\0';
-	log_warnx("webhook: microhttpd: %s", line);
-}
-
 /* --- life ----------------------------------------------------------------- */
-
-/* "host:port", "[v6]:port" or ":port" into a socket address. */
-static int
-webhook_addr(const char *listen, struct sockaddr_storage *ss)
-{
-	char host[128], port[16];
-	const char *colon, *h = listen;
-	struct addrinfo hints, *res = NULL;
-	size_t hl;
-
-	if ((colon = strrchr(listen, ':')) == NULL)
-		return -1;
-	hl = (size_t)(colon - listen);
-	if (hl >= 2 && listen[0] == '[' && listen[hl - 1] == ']') {
-		h = listen + 1;
-		hl -= 2;
-	}
-	if (hl >= sizeof(host) || strlen(colon + 1) >= sizeof(port) ||
-	    colon[1] == '\0')
-		return -1;
-	memcpy(host, h, hl);
-	host[hl] = '\0';
-	strlcpy_s(port, colon + 1, sizeof(port));
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
-	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(hl > 0 ? host : NULL, port, &hints, &res) != 0 ||
-	    res == NULL)
-		return -1;
-	memset(ss, 0, sizeof(*ss));
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	freeaddrinfo(res);
-	return 0;
-}
 
 struct webhook *
 webhook_new(const struct webhook_config *cfg)
@@ -547,7 +497,7 @@ webhook_new(const struct webhook_config *cfg)
 	sigset_t block, old;
 	unsigned int flags;
 
-	if (cfg->listen == NULL || webhook_addr(cfg->listen, &ss) == -1) {
+	if (cfg->listen == NULL || httpd_sockaddr(cfg->listen, &ss) == -1) {
 		log_warnx("webhook: listen '%s' is not host:port with a "
 		    "numeric address", cfg->listen ? cfg->listen : "");
 		return NULL;
@@ -584,7 +534,7 @@ webhook_new(const struct webhook_config *cfg)
 	sigaddset(&block, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
 	w->d = MHD_start_daemon(flags, 0, NULL, NULL, webhook_handler, w,
-	    MHD_OPTION_EXTERNAL_LOGGER, webhook_mhd_log, w,
+	    MHD_OPTION_EXTERNAL_LOGGER, httpd_mhd_logger, (void *)(uintptr_t)"webhook",
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->max_connections,
 	    MHD_OPTION_CONNECTION_TIMEOUT,
