@@ -165,4 +165,18 @@ void sqlpoll_stats(const struct sqlpoll *sp, struct sqlpoll_stats *st);
 /* Closes the connection, frees the feeds. Accepts NULL. */
 void sqlpoll_free(struct sqlpoll *sp);
 
+/*
+ * An adapter that is only SQL feeds: its name ("simpul-sp2d"), the source
+ * system (the <system> level of its topics), the types it may publish
+ * (NULL-terminated) and the example feeds -D prints after the key table.
+ * sqlpoll_daemon_main() is its whole main() (adapters/lib/sqldaemon.c).
+ */
+struct sqlpoll_daemon {
+	const char *progname;
+	const char *system;
+	const char *const *types;
+	const char *example;
+};
+int sqlpoll_daemon_main(int argc, char **argv, const struct sqlpoll_daemon *d);
+
 #endif

@@ -17,27 +17,11 @@
  * generated deploy/simda.conf.example.
  */
 #include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include "adapter.h"
-#include "log.h"
 #include "sqlpoll.h"
-#include "util.h"
 
 #define PROGNAME "simpul-simda"
 #define SYSTEM "simda"
-
-struct simda_config {
-	struct adapter_config ac;
-	struct sqlpoll_source src;
-	struct sqlpoll_feeds *feeds;
-};
-
-static const struct conf_key simda_keys[] = {
-	SQLPOLL_SOURCE_KEYS(struct simda_config, src),
-};
 
 static const char *const simda_types[] = { "simda.realization",
 	"sp2d.submitted", "sp2d.issued", "sp2d.disbursed", "sp2d.rejected",
@@ -109,79 +93,12 @@ static const char simda_example[] =
 ";4 = LS\n"
 ";5 = LS\n";
 
-static int
-simda_other(void *cfgp, const char *section, const char *name,
-    const char *value, char *err, size_t errlen)
-{
-	struct simda_config *cfg = cfgp;
-	int r;
-
-	r = sqlpoll_feeds_conf(cfg->feeds, section, name, value, err, errlen);
-	if (r == 1) {
-		snprintf(err, errlen, "unknown section [%s]", section);
-		return -1;
-	}
-	return r;
-}
-
-static int
-simda_check(void *cfgp, const char *path)
-{
-	struct simda_config *cfg = cfgp;
-
-	return sqlpoll_check(&cfg->src, cfg->feeds, path, simda_types);
-}
-
-static void
-simda_dump_feeds(void)
-{
-	sqlpoll_feeds_dump(stdout);
-	fputs(simda_example, stdout);
-}
+static const struct sqlpoll_daemon simda_daemon = {
+	PROGNAME, SYSTEM, simda_types, simda_example,
+};
 
 int
 main(int argc, char **argv)
 {
-	struct simda_config cfg;
-	struct adapter_spec spec;
-	struct sqlpoll_stats st;
-	struct adapter *ad;
-	struct sqlpoll *sp;
-	int i;
-
-	for (i = 1; i < argc; i++)
-		if (strcmp(argv[i], "-D") == 0)
-			atexit(simda_dump_feeds);
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.feeds = sqlpoll_feeds_new(SYSTEM);
-	memset(&spec, 0, sizeof(spec));
-	spec.progname = PROGNAME;
-	spec.cfg = &cfg;
-	spec.common_offset = offsetof(struct simda_config, ac);
-	spec.keys = simda_keys;
-	spec.nkeys = nitems(simda_keys);
-	spec.other = simda_other;
-	spec.check = simda_check;
-	ad = adapter_new(argc, argv, &spec);
-	/* adapter_start() makes the state directory the checkpoints live in;
-	 * the poller takes the feeds, whatever happens. */
-	if (adapter_start(ad) == -1) {
-		sqlpoll_feeds_free(cfg.feeds);
-		adapter_free(ad);
-		return 1;
-	}
-	if ((sp = sqlpoll_new(ad, &cfg.src, cfg.feeds)) == NULL) {
-		adapter_free(ad);
-		return 1;
-	}
-	sqlpoll_run(sp);
-	sqlpoll_stats(sp, &st);
-	log_info("simda: stopping rows=%llu published=%llu acked=%llu "
-	    "skipped=%llu ignored=%llu errors=%llu",
-	    (unsigned long long)st.rows, (unsigned long long)st.published,
-	    (unsigned long long)st.acked, (unsigned long long)st.skipped,
-	    (unsigned long long)st.ignored, (unsigned long long)st.errors);
-	sqlpoll_free(sp);
-	adapter_free(ad);
-	return 0;
+	return sqlpoll_daemon_main(argc, argv, &simda_daemon);
 }

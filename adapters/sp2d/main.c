@@ -22,27 +22,11 @@
  * generated deploy/sp2d.conf.example shows them.
  */
 #include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include "adapter.h"
-#include "log.h"
 #include "sqlpoll.h"
-#include "util.h"
 
 #define PROGNAME "simpul-sp2d"
 #define SYSTEM "sppidol"
-
-struct sp2d_config {
-	struct adapter_config ac;
-	struct sqlpoll_source src;
-	struct sqlpoll_feeds *feeds;
-};
-
-static const struct conf_key sp2d_keys[] = {
-	SQLPOLL_SOURCE_KEYS(struct sp2d_config, src),
-};
 
 static const char *const sp2d_types[] = { "sp2d.submitted", "sp2d.issued",
 	"sp2d.disbursed", "sp2d.rejected", NULL };
@@ -106,79 +90,12 @@ static const char sp2d_example[] =
 ";[types riwayat]\n"
 ";(as in row mode)\n";
 
-static int
-sp2d_other(void *cfgp, const char *section, const char *name,
-    const char *value, char *err, size_t errlen)
-{
-	struct sp2d_config *cfg = cfgp;
-	int r;
-
-	r = sqlpoll_feeds_conf(cfg->feeds, section, name, value, err, errlen);
-	if (r == 1) {
-		snprintf(err, errlen, "unknown section [%s]", section);
-		return -1;
-	}
-	return r;
-}
-
-static int
-sp2d_check(void *cfgp, const char *path)
-{
-	struct sp2d_config *cfg = cfgp;
-
-	return sqlpoll_check(&cfg->src, cfg->feeds, path, sp2d_types);
-}
-
-static void
-sp2d_dump_feeds(void)
-{
-	sqlpoll_feeds_dump(stdout);
-	fputs(sp2d_example, stdout);
-}
+static const struct sqlpoll_daemon sp2d_daemon = {
+	PROGNAME, SYSTEM, sp2d_types, sp2d_example,
+};
 
 int
 main(int argc, char **argv)
 {
-	struct sp2d_config cfg;
-	struct adapter_spec spec;
-	struct sqlpoll_stats st;
-	struct adapter *ad;
-	struct sqlpoll *sp;
-	int i;
-
-	for (i = 1; i < argc; i++)
-		if (strcmp(argv[i], "-D") == 0)
-			atexit(sp2d_dump_feeds);
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.feeds = sqlpoll_feeds_new(SYSTEM);
-	memset(&spec, 0, sizeof(spec));
-	spec.progname = PROGNAME;
-	spec.cfg = &cfg;
-	spec.common_offset = offsetof(struct sp2d_config, ac);
-	spec.keys = sp2d_keys;
-	spec.nkeys = nitems(sp2d_keys);
-	spec.other = sp2d_other;
-	spec.check = sp2d_check;
-	ad = adapter_new(argc, argv, &spec);
-	/* adapter_start() makes the state directory the checkpoints live in;
-	 * the poller takes the feeds, whatever happens. */
-	if (adapter_start(ad) == -1) {
-		sqlpoll_feeds_free(cfg.feeds);
-		adapter_free(ad);
-		return 1;
-	}
-	if ((sp = sqlpoll_new(ad, &cfg.src, cfg.feeds)) == NULL) {
-		adapter_free(ad);
-		return 1;
-	}
-	sqlpoll_run(sp);
-	sqlpoll_stats(sp, &st);
-	log_info("sp2d: stopping rows=%llu published=%llu acked=%llu "
-	    "skipped=%llu ignored=%llu errors=%llu",
-	    (unsigned long long)st.rows, (unsigned long long)st.published,
-	    (unsigned long long)st.acked, (unsigned long long)st.skipped,
-	    (unsigned long long)st.ignored, (unsigned long long)st.errors);
-	sqlpoll_free(sp);
-	adapter_free(ad);
-	return 0;
+	return sqlpoll_daemon_main(argc, argv, &sp2d_daemon);
 }
