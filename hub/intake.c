@@ -122,7 +122,7 @@ intake_classify(const struct intake *in, const char *topic,
 	struct json_check_error jerr;
 	size_t starts[6], lens[6], nlevels = 0, i, begin = 0;
 	enum event_check ec;
-	const char *dup;
+	const char *dup, *when;
 	char diag[768];
 
 	memset(v, 0, sizeof(*v));
@@ -193,8 +193,8 @@ intake_classify(const struct intake *in, const char *topic,
 	if (ec != EVENT_OK)
 		return verdict_reject(v, DLQ_ENVELOPE, "%s", diag);
 
-	if (time_parse_rfc3339(str_member(v->doc, "time") != NULL ?
-	    str_member(v->doc, "time") : "", &v->time_ms) == -1)
+	when = str_member(v->doc, "time");
+	if (when == NULL || time_parse_rfc3339(when, &v->time_ms) == -1)
 		return verdict_reject(v, DLQ_ENVELOPE,
 		    "/time: not an RFC 3339 date-time");
 	return 0;
