@@ -1512,7 +1512,9 @@ json_get(struct ectx *c, const cJSON *obj, const char *key, size_t len)
 
 	for (it = obj->child; it != NULL; it = it->next) {
 		c->steps++;
-		if (it->string != NULL && strlen(it->string) == len &&
+		/* The first byte rejects most keys before a strlen(). */
+		if (it->string != NULL && (len == 0 ? it->string[0] == '\0' :
+		    it->string[0] == key[0]) && strlen(it->string) == len &&
 		    memcmp(it->string, key, len) == 0)
 			return it;
 	}
@@ -2773,4 +2775,222 @@ expr_eval_debug(const struct expr *e, const struct expr_env *env,
 	eval(&c, e->root, &v);
 	out_value(&c, &o, &v, 0);
 	return v.t == V_BOOL && v.v.b;
+}
+
+/* Predicate indexing: see expr_tests() in expr.h. */
+
+/* Writes the path text of PATH node n into out; -1 if it is not offered. */
+static int
+test_path_text(const struct expr *e, const struct node *n, char *out,
+    size_t outlen)
+{
+	const struct seg *sg;
+	size_t len;
+	int i;
+
+	if (n->kind != N_PATH || n->u.path.root == NULL ||
+	    n->u.path.rootlen >= outlen)
+		return -1;
+	memcpy(out, n->u.path.root, n->u.path.rootlen);
+	len = n->u.path.rootlen;
+	for (i = 0; i < n->u.path.nseg; i++) {
+		sg = &e->segs[n->u.path.seg + i];
+		if (sg->is_index || !sg->is_field || sg->len == 0 ||
+		    len + 1 + sg->len >= outlen)
+			return -1;
+		out[len++] = '.';
+		memcpy(out + len, sg->key, sg->len);
+		len += sg->len;
+	}
+	out[len] = '\0';
+	return 0;
+}
+
+static int
+is_string_lit(const struct node *n)
+{
+	return n->kind == N_LIT && n->u.lit.t == V_STRING;
+}
+
+static int
+is_num_lit(const struct node *n)
+{
+	return n->kind == N_LIT && is_num(&n->u.lit);
+}
+
+/* PATH op N for N op PATH. */
+static enum expr_test_op
+op_turned(enum op op)
+{
+	switch (op) {
+	case OP_LT: return EXPR_OP_GT;
+	case OP_LE: return EXPR_OP_GE;
+	case OP_GT: return EXPR_OP_LT;
+	default: return EXPR_OP_LE;
+	}
+}
+
+static enum expr_test_op
+op_public(enum op op)
+{
+	switch (op) {
+	case OP_LT: return EXPR_OP_LT;
+	case OP_LE: return EXPR_OP_LE;
+	case OP_GT: return EXPR_OP_GT;
+	default: return EXPR_OP_GE;
+	}
+}
+
+/* Fills t if node n is an indexable test; returns 0, or -1 if it is not. */
+static int
+test_of(const struct expr *e, int n, struct expr_test *t)
+{
+	const struct node *b = &e->nodes[n], *l, *r, *x;
+	int k, order;
+
+	if (b->kind != N_BIN)
+		return -1;
+	order = b->op == OP_LT || b->op == OP_LE || b->op == OP_GT ||
+	    b->op == OP_GE;
+	if (b->op != OP_EQ && b->op != OP_IN && !order)
+		return -1;
+	l = &e->nodes[b->kid];
+	r = &e->nodes[l->next];
+	t->op = order ? op_public((enum op)b->op) : EXPR_OP_LT;
+	if (l->kind == N_LIT && r->kind == N_PATH && b->op != OP_IN) {
+		x = l;
+		l = r;
+		r = x;
+		if (order)
+			t->op = op_turned((enum op)b->op);
+	}
+	if (test_path_text(e, l, t->path, sizeof(t->path)) == -1)
+		return -1;
+	t->kind = order ? EXPR_TEST_ORDER : EXPR_TEST_STRINGS;
+	t->nvalues = 0;
+	if (order) {
+		/* A NaN constant would have no place in a sorted index. */
+		if (!is_num_lit(r) || (r->u.lit.t == V_DOUBLE &&
+		    isnan(r->u.lit.v.d)))
+			return -1;
+	} else if (b->op == OP_EQ) {
+		if (!is_string_lit(r))
+			return -1;
+		t->nvalues = 1;
+	} else {
+		if (r->kind != N_LIST)
+			return -1;
+		for (k = r->kid; k >= 0; k = e->nodes[k].next)
+			if (!is_string_lit(&e->nodes[k]))
+				return -1;
+		t->nvalues = (size_t)r->nkids;
+	}
+	t->e = e;
+	t->path_node = (int)(l - e->nodes);
+	t->value_node = (int)(r - e->nodes);
+	return 0;
+}
+
+/* Collects the tests among the operands of the '&&' chain at node n. */
+static void
+tests_collect(const struct expr *e, int n, struct expr_test *out, size_t max,
+    size_t *count)
+{
+	struct expr_test t;
+	int k;
+
+	if (e->nodes[n].kind == N_AND) {
+		for (k = e->nodes[n].kid; k >= 0; k = e->nodes[k].next)
+			tests_collect(e, k, out, max, count);
+		return;
+	}
+	if (test_of(e, n, &t) == -1)
+		return;
+	if (*count < max)
+		out[*count] = t;
+	(*count)++;
+}
+
+size_t
+expr_tests(const struct expr *e, struct expr_test *out, size_t max)
+{
+	size_t count = 0;
+
+	tests_collect(e, e->root, out, max, &count);
+	return count;
+}
+
+const char *
+expr_test_value(const struct expr_test *t, size_t i, size_t *len)
+{
+	const struct node *n = &t->e->nodes[t->value_node];
+	int k;
+
+	if (n->kind == N_LIST) {
+		for (k = n->kid; i > 0; i--)
+			k = t->e->nodes[k].next;
+		n = &t->e->nodes[k];
+	}
+	*len = n->u.lit.v.s.len;
+	return n->u.lit.v.s.p;
+}
+
+/* The value at t's path in env's event. */
+static void
+test_path_value(const struct expr_test *t, const struct expr_env *env,
+    struct value *v)
+{
+	struct ectx c;
+
+	c.e = t->e;
+	c.env = env;
+	c.steps = 0;
+	c.used = 0;
+	eval_path(&c, &t->e->nodes[t->path_node], 0, v);
+}
+
+int
+expr_test_field(const struct expr_test *t, const struct expr_env *env,
+    const char **s, size_t *len)
+{
+	struct value v;
+
+	test_path_value(t, env, &v);
+	if (v.t != V_STRING)
+		return 0;
+	*s = v.v.s.p;
+	*len = v.v.s.len;
+	return 1;
+}
+
+int
+expr_test_number(const struct expr_test *t, const struct expr_env *env,
+    double *out)
+{
+	struct value v;
+
+	test_path_value(t, env, &v);
+	/* Event fields are cJSON numbers, which the evaluator sees as doubles. */
+	if (v.t != V_DOUBLE)
+		return 0;
+	*out = v.v.d;
+	return 1;
+}
+
+int
+expr_test_order(double field, const struct expr_test *t)
+{
+	struct value f;
+
+	memset(&f, 0, sizeof(f));
+	f.t = V_DOUBLE;
+	f.v.d = field;
+	return num_cmp(&f, &t->e->nodes[t->value_node].u.lit);
+}
+
+int
+expr_test_const_cmp(const struct expr_test *a, const struct expr_test *b)
+{
+	return num_cmp(&a->e->nodes[a->value_node].u.lit,
+	    &b->e->nodes[b->value_node].u.lit);
 }

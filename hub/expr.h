@@ -68,4 +68,59 @@ int expr_eval(const struct expr *e, const struct expr_env *env);
 int expr_eval_debug(const struct expr *e, const struct expr_env *env,
     char *out, size_t outlen);
 
+/*
+ * Predicate indexing. Some tests must be true for the whole predicate to be
+ * true: a test that is the whole predicate or one operand of its top-level
+ * '&&' chain ('&&' is true only when every operand is true). Two kinds of
+ * such tests are offered to a router, which can then skip rules whose test
+ * cannot hold for an event without evaluating them, with the same result:
+ *
+ *   EXPR_TEST_STRINGS  PATH == "s", "s" == PATH, PATH in ["s1", "s2", ...]
+ *                      (a list literal of strings only): true only when
+ *                      the field is a string equal to one of the constants;
+ *   EXPR_TEST_ORDER    PATH < N, <=, >, >= (or N < PATH ..., turned round so
+ *                      that PATH is on the left) with N a number literal:
+ *                      true only when the field is a number in that order
+ *                      to N (numbers compare by value across int, uint and
+ *                      double, as in the evaluator).
+ *
+ * Only paths made of a root attribute other than 'topic' and plain field
+ * names ("data.device_id", not data["a.b"] or data.list[0]) are offered,
+ * so equal path text means the same field.
+ */
+#define EXPR_TEST_PATH 128
+
+enum expr_test_kind { EXPR_TEST_STRINGS, EXPR_TEST_ORDER };
+enum expr_test_op { EXPR_OP_LT, EXPR_OP_LE, EXPR_OP_GT, EXPR_OP_GE };
+
+struct expr_test {
+	const struct expr *e;
+	int path_node;		/* internal: the PATH node */
+	int value_node;		/* internal: the literal or the list */
+	enum expr_test_kind kind;
+	enum expr_test_op op;	/* EXPR_TEST_ORDER: PATH op constant */
+	size_t nvalues;		/* EXPR_TEST_STRINGS: constants */
+	char path[EXPR_TEST_PATH];	/* "data.device_id" */
+};
+
+/* Writes up to max tests of e into out; returns how many there are. */
+size_t expr_tests(const struct expr *e, struct expr_test *out, size_t max);
+/* The i-th constant of a STRINGS test (i < nvalues); it may hold NULs. */
+const char *expr_test_value(const struct expr_test *t, size_t i, size_t *len);
+/*
+ * 1 and the string at t's path in env's event, pointing into the event
+ * (valid as long as it), when the field is a string; else 0.
+ */
+int expr_test_field(const struct expr_test *t, const struct expr_env *env,
+    const char **s, size_t *len);
+/* 1 and the number at t's path in env's event when it is a number; else 0. */
+int expr_test_number(const struct expr_test *t, const struct expr_env *env,
+    double *out);
+/*
+ * ORDER tests: the order of a field value to t's constant (-1, 0, 1; 2 if
+ * unordered), and of two tests' constants (for sorting; never 2).
+ */
+int expr_test_order(double field, const struct expr_test *t);
+int expr_test_const_cmp(const struct expr_test *a, const struct expr_test *b);
+
 #endif

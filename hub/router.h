@@ -6,9 +6,12 @@
  * A router is built once from a ruleset (rules are compiled at load) and
  * is immutable afterwards; the writer swaps in a new one between batches
  * when the rules change, so each event meets exactly one rule set.
- * Matching is a trie lookup over topic levels (common/topic.c) followed by
- * the predicates of the candidate rules only, in priority order; a rule
- * with "stop" ends the walk. A router is used by one thread at a time.
+ * Matching is a trie lookup over topic levels (common/topic.c, cached per
+ * topic) and a lookup of the constants that predicates require (a hash for
+ * strings, a binary search for number comparisons; expr_tests()), followed
+ * by the predicates of the remaining candidate rules only, in priority
+ * order; a rule with "stop" ends the walk. A router
+ * is used by one thread at a time.
  */
 #ifndef SIMPUL_ROUTER_H
 #define SIMPUL_ROUTER_H
@@ -22,12 +25,25 @@ struct router;
 struct ruleset;
 struct store_batch;
 
+/*
+ * evaluated: rules tried on an event after the indexes (predicates run);
+ * cache_resets: times the topic cache was full and emptied.
+ */
 struct router_stats {
 	uint64_t events, matched, routed, alerts, cases, skipped;
+	uint64_t evaluated, cache_resets;
 };
 
 /* Takes the ruleset. */
 struct router *router_new(struct ruleset *rs, const char *site);
+/*
+ * ROUTER_LINEAR: no topic or predicate index; every rule is tried with
+ * rule_match() in priority order. The reference the indexes are tested
+ * against (same outputs, same order), and a baseline for bench-router.
+ */
+#define ROUTER_LINEAR 0x1
+struct router *router_new_flags(struct ruleset *rs, const char *site,
+    int flags);
 void router_free(struct router *r);
 size_t router_rule_count(const struct router *r);
 

@@ -234,22 +234,37 @@ struct test_rule {
 };
 
 struct test_ctx {
-	struct test_rule *rules;
+	struct test_rule *rules;	/* in priority order, for the report */
+	struct test_rule **byname;	/* the same, sorted by name */
 	size_t nrules;
 	int json;
 	cJSON *out; /* --json: array of outputs */
 	long routes, alerts, cases;
 };
 
+static int
+cmp_test_rule(const void *a, const void *b)
+{
+	const struct test_rule *x = *(struct test_rule *const *)a;
+	const struct test_rule *y = *(struct test_rule *const *)b;
+
+	return strcmp(x->name, y->name);
+}
+
+/*
+ * A binary search: a linear one cost more per output than routing the
+ * event with 1,000 rules, and bench-rules (c) counts the sink's time.
+ */
 static struct test_rule *
 test_rule(struct test_ctx *t, const char *name)
 {
-	size_t i;
+	struct test_rule key = { .name = name }, *kp = &key, **hit;
 
-	for (i = 0; i < t->nrules; i++)
-		if (strcmp(t->rules[i].name, name) == 0)
-			return &t->rules[i];
-	fatalx("rules test: unknown rule %s", name);
+	hit = bsearch(&kp, t->byname, t->nrules, sizeof(*t->byname),
+	    cmp_test_rule);
+	if (hit == NULL)
+		fatalx("rules test: unknown rule %s", name);
+	return *hit;
 }
 
 static void
@@ -352,8 +367,12 @@ rules_test(const struct ctl_opts *o, struct db *db, const char *path,
 	t.out = cJSON_CreateArray();
 	t.nrules = ruleset_count(rs);
 	t.rules = xcalloc(t.nrules + 1, sizeof(*t.rules));
-	for (i = 0; i < t.nrules; i++)
+	t.byname = xcalloc(t.nrules + 1, sizeof(*t.byname));
+	for (i = 0; i < t.nrules; i++) {
 		t.rules[i].name = rule_name(ruleset_get(rs, i));
+		t.byname[i] = &t.rules[i];
+	}
+	qsort(t.byname, t.nrules, sizeof(*t.byname), cmp_test_rule);
 	router = router_new(rs, site); /* takes rs; names stay valid */
 	sink.arg = &t;
 	snprintf(lim, sizeof(lim), "%ld", limit);
@@ -374,6 +393,7 @@ rules_test(const struct ctl_opts *o, struct db *db, const char *path,
 	if (res == NULL) {
 		router_free(router);
 		free(t.rules);
+		free(t.byname);
 		cJSON_Delete(t.out);
 		return CTL_FAIL;
 	}
@@ -419,6 +439,7 @@ rules_test(const struct ctl_opts *o, struct db *db, const char *path,
 	cJSON_Delete(t.out);
 	router_free(router);
 	free(t.rules);
+	free(t.byname);
 	return CTL_OK;
 }
 
