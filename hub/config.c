@@ -12,6 +12,7 @@
 #include "conf.h"
 #include "httpd.h"
 #include "log.h"
+#include "mqttconf.h"
 #include "schemaset.h"
 #include "util.h"
 
@@ -42,22 +43,10 @@ static const struct conf_key hub_keys[] = {
 	{ "hub", "log_level", CONF_STR, "info", 0, 0, F(log_level),
 	    "debug, info or warn" },
 
-	{ "mqtt", "uri", CONF_STR, "tcp://127.0.0.1:1883", 0, 0, F(mqtt_uri),
-	    "Broker URI (tcp:// or ssl://); env SIMPUL_MQTT_URI overrides" },
+	MQTT_AUTH_CONF_KEYS(F),
 	{ "mqtt", "client_id", CONF_STR, NULL, 0, 0, F(mqtt_client_id),
 	    "Client id; default simpul-hub-<instance>. Must be stable: the "
 	    "broker keeps this hub's share of the queue under it" },
-	{ "mqtt", "username", CONF_STR, NULL, 0, 0, F(mqtt_username),
-	    "User name for the broker (optional)" },
-	{ "mqtt", "password", CONF_STR, NULL, 0, 0, F(mqtt_password),
-	    "Password for the broker (optional); env SIMPUL_MQTT_PASSWORD" },
-	{ "mqtt", "ca_file", CONF_STR, NULL, 0, 0, F(mqtt_ca_file),
-	    "CA certificate (PEM) that signed the broker's certificate; "
-	    "enables TLS server verification" },
-	{ "mqtt", "cert_file", CONF_STR, NULL, 0, 0, F(mqtt_cert_file),
-	    "Client certificate (PEM) for TLS client authentication" },
-	{ "mqtt", "key_file", CONF_STR, NULL, 0, 0, F(mqtt_key_file),
-	    "Private key (PEM) of the client certificate" },
 	{ "mqtt", "keepalive", CONF_DURATION, "30s", 5000, 3600000,
 	    F(mqtt_keepalive_ms), "MQTT keepalive interval" },
 	{ "mqtt", "session_expiry", CONF_DURATION, "7d", 60000, 365 * MS_DAY,
@@ -131,11 +120,25 @@ static const struct conf_key hub_keys[] = {
 };
 
 static const struct conf_env hub_env[] = {
-	{ "SIMPUL_MQTT_URI", "mqtt", "uri" },
-	{ "SIMPUL_MQTT_USERNAME", "mqtt", "username" },
-	{ "SIMPUL_MQTT_PASSWORD", "mqtt", "password" },
+	MQTT_AUTH_ENV_ROWS,
 	{ "SIMPUL_PG", "postgres", "conninfo" },
 };
+
+/* The password from password_file or the environment; the TLS files. */
+static int
+hub_config_mqtt(struct hub_config *cfg)
+{
+	struct mqtt_auth a;
+
+	memset(&a, 0, sizeof(a));
+	a.uri = cfg->mqtt_uri;
+	a.username = cfg->mqtt_username;
+	a.ca_file = cfg->mqtt_ca_file;
+	a.cert_file = cfg->mqtt_cert_file;
+	a.key_file = cfg->mqtt_key_file;
+	return mqtt_conf_resolve(&a, &cfg->mqtt_password,
+	    cfg->mqtt_password_file);
+}
 
 int
 hub_config_load(struct hub_config *cfg, const char *path)
@@ -183,6 +186,7 @@ hub_config_load(struct hub_config *cfg, const char *path)
 		    "config", err);
 		errors++;
 	}
+	errors += hub_config_mqtt(cfg);
 	if (errors == 0 && cfg->mqtt_client_id == NULL)
 		cfg->mqtt_client_id = xasprintf("simpul-hub-%s",
 		    cfg->instance);

@@ -23,6 +23,7 @@ struct hub_config {
 	char *mqtt_client_id;
 	char *mqtt_username;
 	char *mqtt_password;
+	char *mqtt_password_file;
 	char *mqtt_ca_file;
 	char *mqtt_cert_file;
 	char *mqtt_key_file;

@@ -16,6 +16,7 @@
 #include <MQTTAsync.h>
 
 #include "log.h"
+#include "mqttauth.h"
 #include "util.h"
 
 #define BACKOFF_MIN_MS 250
@@ -203,6 +204,7 @@ static void
 on_connect_failed(void *context, MQTTAsync_failureData5 *r)
 {
 	struct mqtt *m = context;
+	int refusal;
 
 	pthread_mutex_lock(&m->lock);
 	m->connecting = 0;
@@ -210,11 +212,17 @@ on_connect_failed(void *context, MQTTAsync_failureData5 *r)
 	m->backoff_ms = m->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
 	    m->backoff_ms * 2;
 	pthread_mutex_unlock(&m->lock);
+	/* The broker's refusal (e.g. Not authorized) says more than Paho's
+	 * message ("CONNACK return code"); Paho passes it as a positive code
+	 * (its own errors are negative). */
+	refusal = r == NULL ? 0 : r->reasonCode != 0 ? (int)r->reasonCode :
+	    r->code > 0 ? r->code : 0;
 	if (m->failures++ == 0)
-		log_warnx("mqtt: cannot connect uri=%s reason=%s (retrying "
+		log_warnx("mqtt: cannot connect uri=%s reason=%s%s%s (retrying "
 		    "with backoff)", m->o.uri, r != NULL && r->message != NULL ?
-		    r->message : r != NULL ?
-		    MQTTReasonCode_toString(r->reasonCode) : "unknown");
+		    r->message : "unknown", refusal != 0 ? ": " : "",
+		    refusal != 0 ? MQTTReasonCode_toString(
+		    (enum MQTTReasonCodes)refusal) : "");
 }
 
 struct mqtt *
@@ -296,6 +304,7 @@ mqtt_connect(struct mqtt *m)
 	MQTTAsync_connectOptions co = MQTTAsync_connectOptions_initializer5;
 	MQTTAsync_willOptions will = MQTTAsync_willOptions_initializer;
 	MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
+	struct mqtt_auth auth;
 	MQTTProperties props = MQTTProperties_initializer;
 	MQTTProperty p;
 	int rc;
@@ -306,8 +315,6 @@ mqtt_connect(struct mqtt *m)
 	co.maxInflight = m->o.max_inflight > 0 ? m->o.max_inflight : 1000;
 	co.connectTimeout = 10;
 	co.automaticReconnect = 0;
-	co.username = m->o.username;
-	co.password = m->o.password;
 	co.onSuccess5 = on_connect_ok;
 	co.onFailure5 = on_connect_failed;
 	co.context = m;
@@ -327,15 +334,13 @@ mqtt_connect(struct mqtt *m)
 		will.qos = 1;
 		co.will = &will;
 	}
-	if (m->o.ca_file != NULL) {
-		ssl.trustStore = m->o.ca_file;
-		ssl.keyStore = m->o.cert_file;
-		ssl.privateKey = m->o.key_file;
-		ssl.enableServerCertAuth = 1;
-		ssl.verify = 1;
-		ssl.sslVersion = MQTT_SSL_VERSION_TLS_1_2;
-		co.ssl = &ssl;
-	}
+	auth.uri = m->o.uri;
+	auth.username = m->o.username;
+	auth.password = m->o.password;
+	auth.ca_file = m->o.ca_file;
+	auth.cert_file = m->o.cert_file;
+	auth.key_file = m->o.key_file;
+	mqtt_auth_apply(&auth, &co, &ssl);
 	rc = MQTTAsync_connect(m->client, &co);
 	MQTTProperties_free(&props);
 	if (rc != MQTTASYNC_SUCCESS) {

@@ -35,7 +35,7 @@ struct mqtt_opts {
 	int receive_max;      /* messages the broker may have in flight to us */
 	int max_inflight;     /* our own unacknowledged publishes */
 	const char *status_topic; /* retained online/offline; NULL: none */
-	/* TLS (NULL: plain TCP). */
+	/* TLS files (NULL: none; an ssl:// uri then uses the system CAs). */
 	const char *ca_file, *cert_file, *key_file;
 };
 

@@ -11,7 +11,7 @@ add_executable(simpul-loadgen
   ${LOADGEN_DIR}/publisher.c
   ${LOADGEN_DIR}/subscriber.c)
 target_link_libraries(simpul-loadgen PRIVATE simpul_common
-  eclipse-paho-mqtt-c::paho-mqtt3a PkgConfig::CJSON Threads::Threads)
+  simpul_mqttauth PkgConfig::CJSON Threads::Threads)
 
 # Tests. tests/CMakeLists.txt (which defines simpul_unit_test) is read after
 # tools/, so these are spelled out with the same labels and layout.

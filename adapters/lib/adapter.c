@@ -29,6 +29,7 @@
 #include "adapter_metrics.h"
 #include "httpd.h"
 #include "log.h"
+#include "mqttconf.h"
 #include "schemaset.h"
 #include "util.h"
 
@@ -60,15 +61,10 @@ static const struct conf_key adapter_common_keys[] = {
 	{ "adapter", "flush_timeout", CONF_DURATION, "10s", 0, 3600000,
 	    AC(flush_timeout),
 	    "how long shutdown waits for the broker to acknowledge" },
-	{ "mqtt", "uri", CONF_STR, "tcp://127.0.0.1:1883", 0, 0, AC(mqtt_uri),
-	    "broker URI (environment SIMPUL_MQTT_URI overrides)" },
+	MQTT_AUTH_CONF_KEYS(AC),
 	{ "mqtt", "client_id", CONF_STR, NULL, 0, 0, AC(mqtt_client_id),
 	    "stable client id (default simpul-adapter-<name>); the MQTT "
 	    "persistence is keyed by it" },
-	{ "mqtt", "username", CONF_STR, NULL, 0, 0, AC(mqtt_username),
-	    "user name for the broker (none by default)" },
-	{ "mqtt", "password", CONF_STR, NULL, 0, 0, AC(mqtt_password),
-	    "password for the broker" },
 	{ "mqtt", "qos", CONF_INT, "1", 0, 2, AC(mqtt_qos),
 	    "QoS of events; 0 gives up the delivery guarantee" },
 	{ "mqtt", "keepalive", CONF_DURATION, "30s", 1000, 3600000,
@@ -93,7 +89,7 @@ static const struct conf_key adapter_common_keys[] = {
 };
 
 static const struct conf_env adapter_envs[] = {
-	{ "SIMPUL_MQTT_URI", "mqtt", "uri" },
+	MQTT_AUTH_ENV_ROWS,
 };
 
 struct adapter {
@@ -193,6 +189,22 @@ adapter_opd_ok(const char *s)
 	return n >= 2;
 }
 
+/* The password from password_file or the environment; the TLS files. */
+static int
+adapter_check_mqtt(struct adapter_config *ac)
+{
+	struct mqtt_auth a;
+
+	memset(&a, 0, sizeof(a));
+	a.uri = ac->mqtt_uri;
+	a.username = ac->mqtt_username;
+	a.ca_file = ac->mqtt_ca_file;
+	a.cert_file = ac->mqtt_cert_file;
+	a.key_file = ac->mqtt_key_file;
+	return mqtt_conf_resolve(&a, &ac->mqtt_password,
+	    ac->mqtt_password_file);
+}
+
 /* Checks and defaults that span keys; returns the number of errors. */
 static int
 adapter_check(struct adapter *ad, const char *path)
@@ -221,7 +233,8 @@ adapter_check(struct adapter *ad, const char *path)
 	if (ac->mqtt_uri == NULL || *ac->mqtt_uri == '\0') {
 		log_warnx("%s: [mqtt] uri is empty", path);
 		errors++;
-	}
+	} else
+		errors += adapter_check_mqtt(ac);
 	if (ac->schemas == NULL)
 		ac->schemas = xstrdup(schemaset_default_dir());
 	if (*ac->schemas == '\0') {
@@ -377,6 +390,9 @@ adapter_start(struct adapter *ad)
 	pc.client_id = ac->mqtt_client_id;
 	pc.username = ac->mqtt_username;
 	pc.password = ac->mqtt_password;
+	pc.ca_file = ac->mqtt_ca_file;
+	pc.cert_file = ac->mqtt_cert_file;
+	pc.key_file = ac->mqtt_key_file;
 	pc.persist_dir = persist;
 	pc.status_topic = status;
 	pc.keepalive_s = (int)(ac->mqtt_keepalive / 1000);

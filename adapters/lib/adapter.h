@@ -75,6 +75,10 @@ struct adapter_config {
 	char *mqtt_client_id;
 	char *mqtt_username;
 	char *mqtt_password;
+	char *mqtt_password_file;
+	char *mqtt_ca_file;
+	char *mqtt_cert_file;
+	char *mqtt_key_file;
 	long mqtt_qos;
 	int64_t mqtt_keepalive;      /* ms */
 	long mqtt_max_buffered;

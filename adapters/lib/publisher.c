@@ -46,6 +46,7 @@
 #include <MQTTAsync.h>
 
 #include "log.h"
+#include "mqttauth.h"
 #include "util.h"
 
 /* The MQTT limit on a PUBLISH packet's remaining length, less room for the
@@ -68,6 +69,9 @@ struct publisher {
 	char *client_id;
 	char *username;
 	char *password;
+	char *ca_file;
+	char *cert_file;
+	char *key_file;
 	char *persist_dir;
 	char *status_topic;
 	int keepalive_s;
@@ -324,7 +328,9 @@ publisher_connect(struct publisher *p)
 {
 	MQTTAsync_connectOptions co = MQTTAsync_connectOptions_initializer5;
 	MQTTAsync_willOptions will = MQTTAsync_willOptions_initializer;
+	MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
 	MQTTProperties props = MQTTProperties_initializer;
+	struct mqtt_auth auth;
 	MQTTProperty prop;
 	int rc;
 
@@ -341,8 +347,13 @@ publisher_connect(struct publisher *p)
 	co.minRetryInterval = 1;
 	co.maxRetryInterval = p->retry_max_s;
 	co.connectTimeout = 10;
-	co.username = p->username;
-	co.password = p->password;
+	auth.uri = p->uri;
+	auth.username = p->username;
+	auth.password = p->password;
+	auth.ca_file = p->ca_file;
+	auth.cert_file = p->cert_file;
+	auth.key_file = p->key_file;
+	mqtt_auth_apply(&auth, &co, &ssl);
 	co.onSuccess5 = publisher_connect_ok;
 	co.onFailure5 = publisher_connect_fail;
 	co.context = p;
@@ -361,6 +372,12 @@ publisher_connect(struct publisher *p)
 		return -1;
 	}
 	return 0;
+}
+
+static char *
+dup_nonempty(const char *s)
+{
+	return s != NULL && *s != '\0' ? xstrdup(s) : NULL;
 }
 
 struct publisher *
@@ -384,6 +401,9 @@ publisher_new(const struct publisher_config *cfg)
 		p->username = xstrdup(cfg->username);
 	if (cfg->password != NULL && *cfg->password != '\0')
 		p->password = xstrdup(cfg->password);
+	p->ca_file = dup_nonempty(cfg->ca_file);
+	p->cert_file = dup_nonempty(cfg->cert_file);
+	p->key_file = dup_nonempty(cfg->key_file);
 	if (cfg->persist_dir != NULL && *cfg->persist_dir != '\0')
 		p->persist_dir = xstrdup(cfg->persist_dir);
 	if (cfg->status_topic != NULL)
@@ -635,6 +655,9 @@ publisher_free(struct publisher *p, int64_t timeout_ms)
 	free(p->client_id);
 	free(p->username);
 	free(p->password);
+	free(p->ca_file);
+	free(p->cert_file);
+	free(p->key_file);
 	free(p->persist_dir);
 	free(p->status_topic);
 	free(p);

@@ -48,6 +48,9 @@ struct publisher_config {
 	const char *client_id;    /* stable per adapter instance */
 	const char *username;     /* NULL: none */
 	const char *password;     /* NULL: none */
+	const char *ca_file;      /* TLS: CA of the broker (NULL: system CAs) */
+	const char *cert_file;    /* TLS client certificate (NULL: none) */
+	const char *key_file;     /* its private key */
 	const char *persist_dir;  /* NULL: memory only (no crash safety) */
 	const char *status_topic; /* NULL: no status messages */
 	int keepalive_s;          /* 0: 30 */

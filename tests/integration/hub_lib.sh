@@ -17,8 +17,8 @@ hub_conf()
 	} >"$IT_DIR/$name.conf"
 }
 
-# hub_start NAME: starts simpul-hub with $IT_DIR/NAME.conf and waits until
-# it is connected to the broker (its log says so). Sets HUB_PID.
+# hub_start NAME: starts simpul-hub (as broker client "hub") with
+# $IT_DIR/NAME.conf and waits until it is connected to the broker (its log says so). Sets HUB_PID.
 hub_start()
 {
 	local name=$1 log=$IT_DIR/log/$1.log before
@@ -26,20 +26,21 @@ hub_start()
 	[ -f "$IT_DIR/$name.conf" ] || hub_conf "$name"
 	before=$(grep -c 'mqtt: connected' "$log" 2>/dev/null || true)
 	before=${before:-0}
-	it_spawn "$name" "$SIMPUL_BIN/simpul-hub" -c "$IT_DIR/$name.conf" >/dev/null
+	it_spawn "$name" it_as hub "$SIMPUL_BIN/simpul-hub" -c "$IT_DIR/$name.conf" >/dev/null
 	HUB_PID=$IT_LAST_PID
 	it_wait_for 60 "hub $name to connect" \
 	    bash -c "[ \$(grep -c 'mqtt: connected' '$log' 2>/dev/null || echo 0) -gt $before ]"
 }
 
-# loadgen_start NAME ARGS...: simpul-loadgen pub against the stack, in the
+# loadgen_start NAME ARGS...: simpul-loadgen pub against the stack (as
+# broker client "admin", which may publish for every OPD), in the
 # background. Sets LOAD_PID.
 loadgen_start()
 {
 	local name=$1
 
 	shift
-	it_spawn "$name" "$SIMPUL_BIN/simpul-loadgen" pub --uri "$SIMPUL_MQTT_URI" "$@" >/dev/null
+	it_spawn "$name" it_as admin "$SIMPUL_BIN/simpul-loadgen" pub --uri "$SIMPUL_MQTT_URI" "$@" >/dev/null
 	LOAD_PID=$IT_LAST_PID
 }
 

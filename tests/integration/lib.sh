@@ -9,6 +9,17 @@
 # signal) every recorded process is stopped by PID, the stack is taken down
 # and the directory removed (SIMPUL_KEEP=1 keeps it for a post-mortem).
 #
+# The stack's broker is the secure one (TLS, a password per client, ACLs,
+# no anonymous access), as in production. A test names the broker client
+# each of its programs plays, with it_as (see "broker clients" below):
+#
+#	it_spawn hub it_as hub "$SIMPUL_BIN/simpul-hub" -c "$IT_DIR/hub.conf"
+#	it_as operator mosquitto_sub -t 'karo/feed/#' -C 1 -W 5
+#	it_as admin "$SIMPUL_BIN/simpul-loadgen" pub --uri "$SIMPUL_MQTT_URI" ...
+#
+# it_setup --insecure starts a plain, anonymous broker instead, for a test
+# that is about something TLS would only get in the way of.
+#
 # Assertions count into "N passed, N failed", printed by it_done, which
 # exits non-zero on any failure or when nothing was asserted. On failure the
 # tail of every spawned process's log is printed.
@@ -97,7 +108,12 @@ it_spawn()
 	esac
 	log=$IT_DIR/log/$name.log
 	printf '=== %s: %s\n' "$(date '+%F %T')" "$*" >>"$log"
-	"$@" </dev/null >>"$log" 2>&1 &
+	if [ "$1" = it_as ]; then
+		# it_as then execs CMD, so that the PID is CMD's own.
+		IT_AS_EXEC=1 "$@" </dev/null >>"$log" 2>&1 &
+	else
+		"$@" </dev/null >>"$log" 2>&1 &
+	fi
 	pid=$!
 	start=$(it__starttime "$pid") || start=
 	echo "$pid $start $name" >>"$IT_DIR/run/it.pids"
@@ -162,10 +178,14 @@ it__cleanup()
 	return "$rc"
 }
 
-# it_setup: private directory, running stack, environment, cleanup trap.
-# Fails the whole test (exit 1) when the stack cannot start.
+# it_setup [--insecure]: private directory, running stack (secure unless
+# --insecure), environment, cleanup trap. Fails the whole test (exit 1)
+# when the stack cannot start.
 it_setup()
 {
+	local mode=()
+
+	[ "${1:-}" != --insecure ] || mode=(--insecure)
 	IT_DIR=$(mktemp -d /tmp/simpul-it.XXXXXX) || { echo "it_setup: mktemp failed" >&2; exit 1; }
 	chmod 0755 "$IT_DIR"
 	trap it__cleanup EXIT
@@ -174,13 +194,113 @@ it_setup()
 	mkdir -p "$IT_DIR/log" "$IT_DIR/run"
 	: >"$IT_DIR/run/it.pids"
 	it_log "stack in $IT_DIR"
-	if ! "$IT_STACK" up "$IT_DIR" >"$IT_DIR/log/stack-up.log" 2>&1; then
+	if ! "$IT_STACK" up "${mode[@]}" "$IT_DIR" >"$IT_DIR/log/stack-up.log" 2>&1; then
 		cat "$IT_DIR/log/stack-up.log" >&2
 		echo "it_setup: deploy/stack up failed" >&2
 		exit 1
 	fi
 	# shellcheck source=/dev/null
 	. "$IT_DIR/stack.env"
+}
+
+# --- broker clients ----------------------------------------------------------
+#
+# The clients of the test stack's broker are deploy/stack's secure_clients
+# (docs/security.md has their rights): hub; admin (publishes any OPD's
+# events, reads everything: loadgen, dlq replay); the adapters gps
+# (dishub, diskominfo, bpbd, satpolpp), pengaduan (diskominfo), perizinan
+# (dpmptsp), sp2d and simda (bpkad), whose [adapter] name must be their
+# client name (the status topic); adapter-dishub, adapter-bpkad and
+# adapter-diskominfo for hand-made events of one OPD; opd-dinkes,
+# opd-dishub, opd-dpupr; operator and supervisor. stack.env (sourced by
+# it_setup) holds SIMPUL_MQTT_URI (ssl://), SIMPUL_MQTT_CA and each
+# client's SIMPUL_MQTT_PASS_<NAME>, but no user name: a program not run
+# through it_as connects anonymously and is refused.
+# Passwords never go on a command line: mosquitto clients read them from
+# an options file, Simpul programs from the environment.
+
+it__envname()
+{
+	printf '%s' "$1" | tr 'a-z-' 'A-Z_'
+}
+
+# it_mqtt_password NAME: prints client NAME's broker password (for a file
+# a program reads; never pass it as an argument).
+it_mqtt_password()
+{
+	local var
+
+	var=SIMPUL_MQTT_PASS_$(it__envname "$1")
+	if [ -z "${!var:-}" ]; then
+		echo "it_mqtt_password: the stack has no broker client '$1'" >&2
+		return 1
+	fi
+	printf '%s\n' "${!var}"
+}
+
+# it_mqtt_dir NAME: prints a directory (0700) whose mosquitto_pub,
+# mosquitto_sub and mosquitto_rr files hold the options that connect as
+# client NAME (host, port, CA, user, password); the mosquitto clients read
+# them with XDG_CONFIG_HOME set to it. Rewritten at each call, so a broker
+# that moved to another port is followed.
+it_mqtt_dir()
+{
+	local name=$1 dir=$IT_DIR/mqtt/$1 pw f
+
+	case $name in
+	'' | *[!a-z0-9_-]*) echo "it_mqtt_dir: bad client name '$name'" >&2; return 1 ;;
+	esac
+	mkdir -p -m 0700 "$dir"
+	{
+		echo "-h 127.0.0.1"
+		echo "-p $SIMPUL_MQTT_PORT"
+		if [ "${SIMPUL_MQTT_SECURE:-0}" = 1 ]; then
+			pw=$(it_mqtt_password "$name") || return 1
+			echo "--cafile $SIMPUL_MQTT_CA"
+			echo "-u $name"
+			echo "-P $pw"
+		fi
+	} >"$dir/options" || return 1
+	for f in mosquitto_pub mosquitto_sub mosquitto_rr; do
+		cp -f -- "$dir/options" "$dir/$f"
+	done
+	echo "$dir"
+}
+
+# it_as NAME CMD...: runs CMD as broker client NAME. mosquitto_pub, _sub
+# and _rr find host, port, TLS and login in NAME's options file (extra -h/-p
+# arguments are harmless); Simpul programs (hub, adapters, simpulctl,
+# loadgen) get SIMPUL_MQTT_USERNAME=NAME and take the password from
+# SIMPUL_MQTT_PASS_<NAME> and the CA from SIMPUL_MQTT_CA. Under it_spawn
+# ("it_spawn LOG it_as NAME CMD...") CMD replaces the shell, so the
+# recorded PID is CMD's.
+it_as()
+{
+	local name=$1 dir
+
+	shift
+	dir=$(it_mqtt_dir "$name") || return 1
+	if [ "${IT_AS_EXEC:-0}" = 1 ]; then
+		IT_AS_EXEC=0 XDG_CONFIG_HOME=$dir SIMPUL_MQTT_USERNAME=$name exec "$@"
+	fi
+	IT_AS_EXEC=0 XDG_CONFIG_HOME=$dir SIMPUL_MQTT_USERNAME=$name "$@"
+}
+
+# it_mqtt_conf NAME: prints the [mqtt] lines of a config file that
+# connects as client NAME (uri, username, ca_file, and a password_file
+# written for it), for programs that are not started through it_as.
+it_mqtt_conf()
+{
+	local name=$1 dir
+
+	dir=$(it_mqtt_dir "$name") || return 1
+	echo "[mqtt]"
+	echo "uri = $SIMPUL_MQTT_URI"
+	[ "${SIMPUL_MQTT_SECURE:-0}" = 1 ] || return 0
+	it_mqtt_password "$name" >"$dir/password" || return 1
+	echo "username = $name"
+	echo "password_file = $dir/password"
+	echo "ca_file = $SIMPUL_MQTT_CA"
 }
 
 # it_sql SQL [psql args...]: run SQL on the stack's database and print the

@@ -17,6 +17,10 @@
  *          earlier run), waits up to FLUSH_MS until nothing is in flight,
  *          prints "flushed=0|1" and exits 0 when flushed.
  * Output lines go to stdout, flushed at once, so the test can wait for them.
+ *
+ * The broker login and CA come from the environment as for every Simpul
+ * client (common/mqttconf.h): SIMPUL_MQTT_USERNAME, its
+ * SIMPUL_MQTT_PASS_<USER> from the stack's stack.env, SIMPUL_MQTT_CA.
  */
 #include <signal.h>
 #include <stdatomic.h>
@@ -27,6 +31,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "mqttconf.h"
 #include "publisher.h"
 #include "util.h"
 
@@ -75,6 +80,7 @@ main(int argc, char **argv)
 {
 	struct publisher_config pc;
 	struct publisher *p;
+	char *password = NULL;
 	struct sigaction sa;
 	const char *topic = NULL, *prefix = "m", *mode = "publish";
 	long count = 100, first = 0, flush_ms = 30000, k;
@@ -108,6 +114,12 @@ main(int argc, char **argv)
 	    strcmp(mode, "flush") != 0)
 		usage();
 	pc.retry_max_s = 2; /* the test restarts the broker; come back soon */
+	pc.username = getenv("SIMPUL_MQTT_USERNAME");
+	pc.ca_file = getenv("SIMPUL_MQTT_CA");
+	if (mqtt_conf_password(pc.username, getenv("SIMPUL_MQTT_PASSWORD"),
+	    NULL, &password) == -1)
+		return 1;
+	pc.password = password;
 
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
@@ -117,7 +129,9 @@ main(int argc, char **argv)
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 
-	if ((p = publisher_new(&pc)) == NULL)
+	p = publisher_new(&pc); /* keeps its own copy of the password */
+	free(password);
+	if (p == NULL)
 		return 1;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 

@@ -61,7 +61,7 @@ opd = dishub
 [device 902064]
 opd = satpolpp
 EOF
-it_spawn gps "$SIMPUL_BIN/simpul-gps" -c "$IT_DIR/gps.conf" >/dev/null
+it_spawn gps it_as gps "$SIMPUL_BIN/simpul-gps" -c "$IT_DIR/gps.conf" >/dev/null
 GPS_PID=$IT_LAST_PID
 it_wait_for 30 "simpul-gps to start" grep -q 'gps: running' "$GPSLOG" || it_die "simpul-gps did not start"
 GT06=$(sed -n 's/.*gt06 listening on [^ ]* port \([0-9]*\).*/\1/p' "$GPSLOG" | tail -n 1)
@@ -86,11 +86,11 @@ name = Sampah
 key = $KEY
 channel = web
 CONF
-it_spawn pengaduan "$SIMPUL_BIN/simpul-pengaduan" -c "$IT_DIR/pengaduan.conf" >/dev/null
+it_spawn pengaduan it_as pengaduan "$SIMPUL_BIN/simpul-pengaduan" -c "$IT_DIR/pengaduan.conf" >/dev/null
 it_wait_for 30 "simpul-pengaduan to listen" grep -q 'open311: listening' "$PG_LOG" || it_die "simpul-pengaduan did not start"
 O311=$(grep 'open311: listening' "$PG_LOG" | tail -n 1 | sed 's/.* port \([0-9]*\).*/\1/')
 it_wait_for 30 "simpul-pengaduan to connect" \
-    bash -c "mosquitto_sub -p '$SIMPUL_MQTT_PORT' -t karo/adapter/status/pengaduan -C 1 -W 2 | grep -q online"
+    bash -c "XDG_CONFIG_HOME='$(it_mqtt_dir admin)' mosquitto_sub -t karo/adapter/status/pengaduan -C 1 -W 2 | grep -q online"
 
 # timed NAME CMD...: runs CMD (a curl printing its status), prints
 # "<output> <milliseconds>".

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 #
-# test_broker_security.sh: deploy/broker-setup and "deploy/stack up
-# --secure". The broker must speak TLS only, refuse anonymous clients, wrong
+# test_broker_security.sh: deploy/broker-setup and the default, secure
+# "deploy/stack up". The broker must speak TLS only, refuse anonymous clients, wrong
 # passwords and plain TCP, and enforce the roles' ACLs: an adapter publishes
 # only under its own OPD's ingest subtree, an operator only commands as "cc",
 # an OPD system only as its OPD, and nobody but the hub reads $SYS. With
@@ -13,35 +13,28 @@
 # is read only after a later, allowed marker message has arrived there: the
 # broker handles one publish after the other, so a leaked message would be
 # in the log before the marker.
+#
+# Clients log in with it_as (lib.sh): their passwords come from options
+# files, never from the command line. test_secure_daemons.sh checks the
+# same rules with the real daemons.
 
 . "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 
 SETUP=$SIMPUL_SRC/deploy/broker-setup
 
 it_setup
-plain_env=$(cat "$IT_DIR/stack.env")
-
-# Turn the test's plain stack into a secure one: the broker only. While the
-# plain broker runs, up --secure refuses rather than pretend.
-if "$IT_STACK" up --secure "$IT_DIR" >/dev/null 2>&1; then
-	it_fail "up --secure on a running plain broker is refused"
-else
-	it_pass "up --secure on a running plain broker is refused"
-fi
-"$IT_STACK" mqtt-stop "$IT_DIR" >/dev/null 2>&1
-if ! "$IT_STACK" up --secure "$IT_DIR" >"$IT_DIR/log/stack-secure.log" 2>&1; then
-	cat "$IT_DIR/log/stack-secure.log"
-	it_die "deploy/stack up --secure failed"
-fi
-# shellcheck source=/dev/null
-. "$IT_DIR/stack.env"
 SEC=$IT_DIR/security
 P=$SIMPUL_MQTT_PORT
 
-it_assert_eq "$SIMPUL_MQTT_URI" "ssl://127.0.0.1:$P" "SIMPUL_MQTT_URI is ssl:// after up --secure"
+# The stack is secure by default; switching a running broker to plain is
+# refused rather than pretended.
+if "$IT_STACK" up --insecure "$IT_DIR" >/dev/null 2>&1; then
+	it_fail "up --insecure on a running secure broker is refused"
+else
+	it_pass "up --insecure on a running secure broker is refused"
+fi
+it_assert_eq "$SIMPUL_MQTT_URI" "ssl://127.0.0.1:$P" "SIMPUL_MQTT_URI is ssl:// by default"
 it_assert_eq "$SIMPUL_MQTT_CA" "$SEC/ca.crt" "SIMPUL_MQTT_CA"
-it_assert_eq "$(printf '%s\n' "$plain_env" | grep -c 'SECURE\|_PASS_\|_WS_')" 0 \
-    "the default stack.env has no secure lines"
 it_assert_eq "$(grep -c '^listener ' "$IT_DIR/mosquitto/mosquitto.conf")" 2 \
     "the secure broker has two listeners"
 it_assert_eq "$(grep -c '^allow_anonymous true' "$IT_DIR/mosquitto/mosquitto.conf")" 0 \
@@ -65,10 +58,7 @@ fi
 
 pass_of()
 {
-	local var
-
-	var=SIMPUL_MQTT_PASS_$(printf '%s' "$1" | tr 'a-z-' 'A-Z_')
-	printf '%s' "${!var}"
+	it_mqtt_password "$1" | tr -d '\n'
 }
 
 # pub USER TOPIC MSG [extra args]: QoS 1, MQTT v5; prints mosquitto_pub's
@@ -78,8 +68,20 @@ pub()
 	local u=$1 t=$2 m=$3
 
 	shift 3
-	mosquitto_pub -V 5 -h 127.0.0.1 -p "$P" --cafile "$SEC/ca.crt" \
-	    -u "$u" -P "$(pass_of "$u")" -q 1 -t "$t" -m "$m" "$@" 2>&1
+	it_as "$u" mosquitto_pub -V 5 -q 1 -t "$t" -m "$m" "$@" 2>&1
+}
+
+# opts NAME LINES...: an options directory for the mosquitto clients
+# (XDG_CONFIG_HOME) holding LINES, for the logins it_as does not make.
+opts()
+{
+	local d=$IT_DIR/opts/$1
+
+	shift
+	mkdir -p -m 0700 "$d"
+	printf '%s\n' "$@" >"$d/mosquitto_pub"
+	cp -f "$d/mosquitto_pub" "$d/mosquitto_sub"
+	echo "$d"
 }
 
 # sub NAME USER TOPIC...: a background subscriber printing "topic payload"
@@ -90,8 +92,7 @@ sub()
 
 	shift 2
 	for t in "$@"; do a+=(-t "$t"); done
-	it_spawn "$name" mosquitto_sub -V 5 -h 127.0.0.1 -p "$P" --cafile "$SEC/ca.crt" \
-	    -u "$u" -P "$(pass_of "$u")" -q 1 -v "${a[@]}" >/dev/null
+	it_spawn "$name" it_as "$u" mosquitto_sub -V 5 -q 1 -v "${a[@]}" >/dev/null
 }
 
 has_line()
@@ -151,8 +152,8 @@ it_assert_eq "$(printf '%s' "$out" | grep -c 'Not authorized')" 1 "... as Not au
 mosquitto_pub -V 5 -h 127.0.0.1 -p "$P" --cafile "$SEC/ca.crt" -u adapter-dishub -P wrong \
     -q 1 -t karo/ev/dishub/x/y -m wrongpw >/dev/null 2>&1
 it_assert_ne "$?" 0 "a wrong password is refused"
-mosquitto_pub -V 5 -h 127.0.0.1 -p "$P" -u adapter-dishub -P "$(pass_of adapter-dishub)" \
-    -q 1 -t karo/ev/dishub/x/y -m plain >/dev/null 2>&1
+XDG_CONFIG_HOME=$(opts plain "-h 127.0.0.1" "-p $P" "-u adapter-dishub" "-P $(pass_of adapter-dishub)") \
+    mosquitto_pub -V 5 -q 1 -t karo/ev/dishub/x/y -m plain >/dev/null 2>&1
 it_assert_ne "$?" 0 "plain TCP to the TLS port fails"
 
 OTHER=$IT_DIR/other-ca
@@ -192,12 +193,26 @@ refused hub karo/ev/dishub/gps/forged forged hub-ev "the hub user forging an ing
 marker hub-ev adapter-dishub karo/ev/dishub/gps/ready
 not_delivered "the forged event"
 
+# An adapter serving several OPDs (the stack's gps: dishub, diskominfo,
+# bpbd, satpolpp) publishes for each of them and for no other.
+pub gps karo/ev/satpolpp/gps/gps.position multi >/dev/null
+it_assert_eq "$?" 0 "the gps adapter publishes for satpolpp, one of its OPDs"
+refused gps karo/ev/dinkes/gps/gps.position not-its-opd hub-ev "the gps adapter publishing for dinkes"
+marker hub-ev adapter-dishub karo/ev/dishub/gps/ready
+not_delivered "the gps adapter's dinkes event"
+# admin (load generators, dead-letter replay) publishes any OPD's events
+# but sends no commands.
+pub admin karo/ev/bpkad/sppidol/sp2d.issued replayed >/dev/null
+it_assert_eq "$?" 0 "admin publishes an event of any OPD"
+refused admin karo/cmd/cc/case/verify '{"case":"x"}' hub-ev "admin sending a command"
+marker hub-ev adapter-dishub karo/ev/dishub/gps/ready
+not_delivered "admin's command"
+it_assert_ok "admin's event reached the hub" has_line hub-ev "karo/ev/bpkad/sppidol/sp2d.issued replayed"
+
 # $SYS is for the hub (monitoring), not for adapters.
-sys=$(mosquitto_sub -V 5 -h 127.0.0.1 -p "$P" --cafile "$SEC/ca.crt" -u adapter-dishub \
-    -P "$(pass_of adapter-dishub)" -t '$SYS/broker/version' -C 1 -W 3 2>/dev/null)
+sys=$(it_as adapter-dishub mosquitto_sub -V 5 -t '$SYS/broker/version' -C 1 -W 3 2>/dev/null)
 it_assert_eq "$sys" "" "an adapter reads nothing under \$SYS"
-sys=$(mosquitto_sub -V 5 -h 127.0.0.1 -p "$P" --cafile "$SEC/ca.crt" -u hub \
-    -P "$(pass_of hub)" -t '$SYS/broker/version' -C 1 -W 5 2>/dev/null)
+sys=$(it_as hub mosquitto_sub -V 5 -t '$SYS/broker/version' -C 1 -W 5 2>/dev/null)
 it_assert_eq "${sys%% *}" mosquitto "the hub reads \$SYS/broker/version"
 
 # --- operators and OPD systems -------------------------------------------------------
@@ -257,7 +272,7 @@ ca_sum=$(md5sum <"$SEC/ca.crt")
 hub_pw=$(pass_of hub)
 it_assert_ok "mqtt-stop" "$IT_STACK" mqtt-stop "$IT_DIR"
 it_assert_ok "mqtt-start keeps the secure broker" "$IT_STACK" mqtt-start "$IT_DIR"
-it_assert_ok "up without --secure on a secure stack" "$IT_STACK" up "$IT_DIR"
+it_assert_ok "up on a secure stack keeps it secure" "$IT_STACK" up "$IT_DIR"
 # shellcheck source=/dev/null
 . "$IT_DIR/stack.env"
 it_assert_eq "$(md5sum <"$SEC/ca.crt")/$(pass_of hub)/$SIMPUL_MQTT_URI" "$ca_sum/$hub_pw/ssl://127.0.0.1:$P" \
@@ -325,11 +340,11 @@ done
 it_assert_eq "$(grep -c '^require_certificate true' "$C2/sec/mosquitto-tls.conf")" 2 \
     "--require-certificate sets require_certificate true on both listeners"
 
-pw2=$(head -n 1 "$C2/sec/passwords/adapter-dishub")
+O2=$(opts mq2 "-h 127.0.0.1" "-p $P2" "--cafile $C2/sec/ca.crt" "-u adapter-dishub" \
+    "-P $(head -n 1 "$C2/sec/passwords/adapter-dishub")")
 pub2()
 {
-	mosquitto_pub -V 5 -h 127.0.0.1 -p "$P2" --cafile "$C2/sec/ca.crt" -u adapter-dishub \
-	    -P "$pw2" -q 1 -t karo/ev/dishub/x/y -m m "$@" >/dev/null 2>&1
+	XDG_CONFIG_HOME=$O2 mosquitto_pub -V 5 -q 1 -t karo/ev/dishub/x/y -m m "$@" >/dev/null 2>&1
 }
 pub2 --cert "$C2/sec/clients/adapter-dishub.crt" --key "$C2/sec/clients/adapter-dishub.key"
 it_assert_eq "$?" 0 "require_certificate: a client certificate of the broker's CA is accepted"

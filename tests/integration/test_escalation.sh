@@ -31,9 +31,9 @@ command -v jq >/dev/null || it_die "jq is needed (apt-get install jq)"
 hub_conf hub1 '[cases]' 'escalation_interval = 200ms' '[postgres]' 'reconnect_max = 1s'
 hub_start hub1
 
-it_spawn alerts mosquitto_sub -p "$SIMPUL_MQTT_PORT" -q 1 -v -t 'karo/alert/+/dpupr' -t 'karo/case/#' -t 'karo/feed/probe' >/dev/null
+it_spawn alerts it_as operator mosquitto_sub -q 1 -v -t 'karo/alert/+/dpupr' -t 'karo/case/#' -t 'karo/feed/probe' >/dev/null
 it_wait_for 10 "the alert subscriber" bash -c \
-    "mosquitto_pub -p $SIMPUL_MQTT_PORT -q 1 -t karo/feed/probe -m probe; sleep 0.2; grep -q '^karo/feed/probe ' '$SUB'"
+    "XDG_CONFIG_HOME='$(it_mqtt_dir hub)' mosquitto_pub -q 1 -t karo/feed/probe -m probe; sleep 0.2; grep -q '^karo/feed/probe ' '$SUB'"
 
 # -------------------------------------------- a complaint 6+ working days old
 # The smallest whole number of days back that is at least 6 working days
@@ -43,7 +43,7 @@ days=$(it_sql "select min(d) from generate_series(8, 60) d
 it_log "publishing a complaint dated $days days ago"
 "$LG" pub --dump --count 1 --mix complaint.created=1 --prefix x --time-offset-days "$days" |
     jq -c '.id = "esc-old" | .data.complaint_id = "ADU-E2E-OLD"' >"$IT_DIR/old.json"
-mosquitto_pub -p "$SIMPUL_MQTT_PORT" -q 1 -t "$ADU_TOPIC" -f "$IT_DIR/old.json"
+it_as adapter-diskominfo mosquitto_pub -q 1 -t "$ADU_TOPIC" -f "$IT_DIR/old.json"
 
 KEY=pengaduan:ADU-E2E-OLD
 it_sql_wait 20 "select count(*) from case_record where case_key = '$KEY'" 1
@@ -110,7 +110,7 @@ it_sql "insert into holiday (day, name) values ('$hday', 'Libur uji eskalasi')"
 it_log "event time $T, deadline without the holiday $base, holiday on $hday"
 "$LG" pub --dump --count 1 --mix complaint.created=1 --prefix x |
     jq -c --arg t "$T" '.id = "esc-hol" | .time = $t | .data.complaint_id = "ADU-E2E-HOL"' >"$IT_DIR/hol.json"
-mosquitto_pub -p "$SIMPUL_MQTT_PORT" -q 1 -t "$ADU_TOPIC" -f "$IT_DIR/hol.json"
+it_as adapter-diskominfo mosquitto_pub -q 1 -t "$ADU_TOPIC" -f "$IT_DIR/hol.json"
 it_sql_wait 20 "select count(*) from case_record where case_key = 'pengaduan:ADU-E2E-HOL'" 1
 it_assert_eq "$(it_sql "select due_at = simpul_deadline(timestamptz '$base', '1wd') from case_record where case_key = 'pengaduan:ADU-E2E-HOL'")" t \
     "the holiday moves the verify deadline one working day later than $base"
@@ -126,14 +126,14 @@ it_assert_eq "$(it_sql "select deadline_kind || ' ' || escalation_level from cas
 # publish. SIGKILL the hub, start the broker and the hub: the relay must
 # publish every row. A subscriber with a persistent session counts them.
 N=200
-it_spawn crashsub "$LG" sub --uri "$SIMPUL_MQTT_URI" --topic karo/feed/crash --qos 1 \
+it_spawn crashsub it_as operator "$LG" sub --uri "$SIMPUL_MQTT_URI" --topic karo/feed/crash --qos 1 \
     --client-id esc-crash-sub --session-expiry 3600 --count "$N" --distinct \
     --timeout-s 180 --ready-file "$IT_DIR/crashsub.ready" >/dev/null
 CRASHSUB=$IT_LAST_PID
 it_wait_for 10 "the persistent subscriber" test -f "$IT_DIR/crashsub.ready"
 
 "$STACK" pg-stop "$IT_DIR" >/dev/null && it_pass "PostgreSQL stopped"
-"$LG" pub --uri "$SIMPUL_MQTT_URI" --count "$N" --mix gps.position=1 --prefix crash --quiet >"$IT_DIR/crashpub.out" 2>&1
+it_as admin "$LG" pub --uri "$SIMPUL_MQTT_URI" --count "$N" --mix gps.position=1 --prefix crash --quiet >"$IT_DIR/crashpub.out" 2>&1
 it_assert_eq "$?" 0 "$N positions published and acknowledged by the broker"
 # Every one is in the hub's journal (so the hub acknowledged it) before the
 # broker goes.

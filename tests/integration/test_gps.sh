@@ -87,7 +87,7 @@ gps_start()
 
 	before=$(grep -c 'gps: running' "$GPSLOG" 2>/dev/null || true)
 	before=${before:-0}
-	it_spawn gps "$GPS" -d -c "$IT_DIR/gps.conf" >/dev/null
+	it_spawn gps it_as gps "$GPS" -d -c "$IT_DIR/gps.conf" >/dev/null
 	GPS_PID=$IT_LAST_PID
 	it_wait_for 30 "simpul-gps to start" \
 	    bash -c "[ \$(grep -c 'gps: running' '$GPSLOG' 2>/dev/null || echo 0) -gt $before ]" ||

@@ -61,7 +61,7 @@ TOPIC=$(cut -f1 "$IT_DIR/one.tsv")
 cut -f2- "$IT_DIR/one.tsv" >"$IT_DIR/one.json"
 jq -c --arg d "$HOSTILE" --arg x "$DROP" '.id = "hostile-sql" | .data.description = $d | .subject = $x' \
     "$IT_DIR/one.json" >"$IT_DIR/sql.json"
-mosquitto_pub -p "$SIMPUL_MQTT_PORT" -q 1 -t "$TOPIC" -f "$IT_DIR/sql.json"
+it_as adapter-diskominfo mosquitto_pub -q 1 -t "$TOPIC" -f "$IT_DIR/sql.json"
 it_sql_wait 30 "select count(*) from event where id = 'hostile-sql'" 1
 it_assert_eq "$(it_sql "select data->>'description' from event where id = 'hostile-sql'")" "$HOSTILE" \
     "hub: a description with quotes and DROP TABLE is stored exactly"
@@ -75,11 +75,11 @@ jq -c '.id = "hostile-utf8" | .data.description = "XXBADXX"' "$IT_DIR/one.json" 
 jq -c '.id = "hostile-nul" | .data.description = "XXNULXX"' "$IT_DIR/one.json" | tr -d '\n' |
     sed 's/XXNULXX/a\x00b/' >"$IT_DIR/nul.bin"
 it_assert_eq "$(tr -cd '\000' <"$IT_DIR/nul.bin" | wc -c)" 1 "the NUL payload holds one NUL byte"
-mosquitto_pub -p "$SIMPUL_MQTT_PORT" -q 1 -t "$TOPIC" -f "$IT_DIR/utf8.bin"
-mosquitto_pub -p "$SIMPUL_MQTT_PORT" -q 1 -t "$TOPIC" -f "$IT_DIR/nul.bin"
+it_as adapter-diskominfo mosquitto_pub -q 1 -t "$TOPIC" -f "$IT_DIR/utf8.bin"
+it_as adapter-diskominfo mosquitto_pub -q 1 -t "$TOPIC" -f "$IT_DIR/nul.bin"
 # A NUL byte alone, and a NUL byte before valid JSON.
 printf '\000' >"$IT_DIR/nul1.bin"
-mosquitto_pub -p "$SIMPUL_MQTT_PORT" -q 1 -t "$TOPIC" -f "$IT_DIR/nul1.bin"
+it_as adapter-diskominfo mosquitto_pub -q 1 -t "$TOPIC" -f "$IT_DIR/nul1.bin"
 it_sql_wait 30 "select count(*) from dead_letter" 3
 it_assert_eq "$(it_sql "select string_agg(reason, ',' order by id) from dead_letter")" \
     "invalid_json,invalid_json,invalid_json" "hub: invalid UTF-8, a NUL inside a string and a lone NUL are dead letters invalid_json"
@@ -93,11 +93,11 @@ it_assert_eq "$(it_sql "select count(*) from event where id in ('hostile-utf8', 
 # as a dead letter, never half stored, and the hub goes on.
 head -c 1048576 /dev/zero | tr '\0' "'" >"$IT_DIR/quotes"
 jq -c --rawfile d "$IT_DIR/quotes" '.id = "hostile-big" | .data.description = $d' "$IT_DIR/one.json" >"$IT_DIR/big.json"
-mosquitto_pub -p "$SIMPUL_MQTT_PORT" -q 1 -t "$TOPIC" -f "$IT_DIR/big.json"
+it_as adapter-diskominfo mosquitto_pub -q 1 -t "$TOPIC" -f "$IT_DIR/big.json"
 it_sql_wait 30 "select count(*) from dead_letter" 4
 it_assert_eq "$(it_sql "select count(*) from event where id = 'hostile-big'")" 0 "hub: a 1 MiB description of quotes is not stored"
 it_log "the 1 MiB event: $(it_sql "select reason || ': ' || left(detail, 120) from dead_letter order by id desc limit 1")"
-mosquitto_pub -p "$SIMPUL_MQTT_PORT" -q 1 -t "$TOPIC" -f "$IT_DIR/one.json"
+it_as adapter-diskominfo mosquitto_pub -q 1 -t "$TOPIC" -f "$IT_DIR/one.json"
 it_sql_wait 30 "select count(*) from event where id = 'hostile-0'" 1
 it_assert_ok "hub: still running after the hostile payloads" it_alive "$HUB_PID"
 
@@ -121,7 +121,7 @@ name = Sampah
 key = $KEY
 channel = web
 CONF
-it_spawn pengaduan "$SIMPUL_BIN/simpul-pengaduan" -d -c "$IT_DIR/pengaduan.conf" >/dev/null
+it_spawn pengaduan it_as pengaduan "$SIMPUL_BIN/simpul-pengaduan" -d -c "$IT_DIR/pengaduan.conf" >/dev/null
 PGD_PID=$IT_LAST_PID
 it_wait_for 30 "simpul-pengaduan to listen" grep -q 'open311: listening' "$PG_LOG" || it_die "simpul-pengaduan did not start"
 PORT=$(grep 'open311: listening' "$PG_LOG" | tail -n 1 | sed 's/.* port \([0-9]*\).*/\1/')
@@ -187,7 +187,7 @@ opd = bpbd
 [device 902064]
 opd = satpolpp
 EOF
-it_spawn gps "$SIMPUL_BIN/simpul-gps" -d -c "$IT_DIR/gps.conf" >/dev/null
+it_spawn gps it_as gps "$SIMPUL_BIN/simpul-gps" -d -c "$IT_DIR/gps.conf" >/dev/null
 GPS_PID=$IT_LAST_PID
 it_wait_for 30 "simpul-gps to start" grep -q 'gps: running' "$GPSLOG" || it_die "simpul-gps did not start"
 H02=$(sed -n 's/.*h02 listening on [^ ]* port \([0-9]*\).*/\1/p' "$GPSLOG" | tail -n 1)

@@ -11,10 +11,10 @@ hub_conf hub1
 hub_start hub1
 
 # The hub's retained status says it is online.
-it_assert_eq "$(mosquitto_sub -p "$SIMPUL_MQTT_PORT" -t karo/hub/status/hub1 -C 1 -W 5)" online "status topic says online"
+it_assert_eq "$(it_as operator mosquitto_sub -t karo/hub/status/hub1 -C 1 -W 5)" online "status topic says online"
 
 # Watch the dead-letter announcements while the load runs.
-it_spawn dlq mosquitto_sub -p "$SIMPUL_MQTT_PORT" -q 1 -t 'karo/hub/dlq/#' -v >/dev/null
+it_spawn dlq it_as admin mosquitto_sub -q 1 -t 'karo/hub/dlq/#' -v >/dev/null
 sleep 0.5
 
 loadgen_start load --count 10000 --prefix ing --bad all
@@ -47,7 +47,7 @@ it_assert_eq "$(it_sql "select seq from hub_journal where instance = 'hub1'")" 1
 # SIGTERM drains and exits cleanly, leaving "offline" retained.
 it_kill "$HUB_PID" TERM
 it_assert_ok "hub exited on SIGTERM" grep -q 'hub: stopped' "$IT_DIR/log/hub1.log"
-it_assert_eq "$(mosquitto_sub -p "$SIMPUL_MQTT_PORT" -t karo/hub/status/hub1 -C 1 -W 5)" offline "status topic says offline"
+it_assert_eq "$(it_as operator mosquitto_sub -t karo/hub/status/hub1 -C 1 -W 5)" offline "status topic says offline"
 
 # Re-sent copies are duplicates, not new rows and not conflicts: byte for
 # byte, and with other white space (the digest is over the jsonb form).
@@ -55,7 +55,7 @@ hub_start hub1
 "$SIMPUL_BIN/simpul-loadgen" pub --dump --count 500 --mix gps.position=1 --prefix dup >"$IT_DIR/dup.jsonl"
 sed 's/":/": /g; s/,"/, "/g' "$IT_DIR/dup.jsonl" >"$IT_DIR/dup-spaced.jsonl"
 for f in dup.jsonl dup.jsonl dup-spaced.jsonl; do
-	mosquitto_pub -p "$SIMPUL_MQTT_PORT" -q 1 -t karo/ev/dishub/gps/gps.position -l <"$IT_DIR/$f"
+	it_as adapter-dishub mosquitto_pub -q 1 -t karo/ev/dishub/gps/gps.position -l <"$IT_DIR/$f"
 done
 it_sql_wait 120 "select seq from hub_journal where instance = 'hub1'" 11507
 it_assert_eq "$(it_sql "select count(*) from event where id like 'dup-%'")" 500 "each re-sent event is stored once"

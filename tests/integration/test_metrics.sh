@@ -202,7 +202,7 @@ h02_listen =
 osmand_listen = 127.0.0.1:0
 unknown_devices = publish
 CONF
-it_spawn gps "$SIMPUL_BIN/simpul-gps" -c "$IT_DIR/gps.conf" >/dev/null
+it_spawn gps it_as gps "$SIMPUL_BIN/simpul-gps" -c "$IT_DIR/gps.conf" >/dev/null
 it_wait_for 30 "the GPS adapter's endpoint" grep -q 'httpd: gps: serving' "$IT_DIR/log/gps.log"
 it_wait_for 30 "the OsmAnd listener" grep -q 'osmand_http: listening' "$IT_DIR/log/gps.log"
 GPORT=$(sed -n 's/.*httpd: gps: serving .* port \([0-9]*\).*/\1/p' "$IT_DIR/log/gps.log" | tail -n 1)

@@ -79,14 +79,14 @@ start_adapter()
 	local before
 
 	before=$(grep -c 'open311: listening' "$PG_LOG" 2>/dev/null || true)
-	it_spawn pengaduan "$SIMPUL_BIN/simpul-pengaduan" -d -c "$IT_DIR/pengaduan.conf" >/dev/null
+	it_spawn pengaduan it_as pengaduan "$SIMPUL_BIN/simpul-pengaduan" -d -c "$IT_DIR/pengaduan.conf" >/dev/null
 	ADAPTER_PID=$IT_LAST_PID
 	it_wait_for 30 "the adapter to listen" \
 	    bash -c "[ \$(grep -c 'open311: listening' '$PG_LOG' 2>/dev/null || echo 0) -gt ${before:-0} ]"
 	PORT=$(grep 'open311: listening' "$PG_LOG" | tail -n 1 | sed 's/.* port \([0-9]*\).*/\1/')
 	BASE=http://127.0.0.1:$PORT/open311/v2
 	it_wait_for 30 "the adapter to connect" \
-	    bash -c "mosquitto_sub -p '$SIMPUL_MQTT_PORT' -t karo/adapter/status/pengaduan -C 1 -W 2 | grep -q online"
+	    bash -c "XDG_CONFIG_HOME='$(it_mqtt_dir admin)' mosquitto_sub -t karo/adapter/status/pengaduan -C 1 -W 2 | grep -q online"
 }
 
 # req METHOD PATH [curl args...]: sets CODE and BODY.

@@ -136,7 +136,7 @@ start_adapter()
 	local before
 
 	before=$(grep -c 'webhook: listening' "$PZLOG" 2>/dev/null || true)
-	it_spawn perizinan "$PZ" -d -c "$IT_DIR/perizinan.conf" >/dev/null
+	it_spawn perizinan it_as perizinan "$PZ" -d -c "$IT_DIR/perizinan.conf" >/dev/null
 	PZ_PID=$IT_LAST_PID
 	it_wait_for 30 "the adapter to listen" \
 	    bash -c "[ \$(grep -c 'webhook: listening' '$PZLOG' 2>/dev/null || echo 0) -gt ${before:-0} ]"

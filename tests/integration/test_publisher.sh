@@ -30,12 +30,16 @@ PUBTEST=$SIMPUL_BIN/pubtest
 
 it_setup
 
-TOPIC=karo/ev/test/pubtest/test.message
-STATUS=karo/adapter/status/pubtest
+TOPIC=karo/ev/dishub/pubtest/test.message
+STATUS=karo/adapter/status/adapter-dishub
 STATE=$IT_DIR/state
 SUBLOG=$IT_DIR/log/sub.log
 mkdir -p "$STATE"
 
+# pubtest plays the dishub adapter (it may publish under karo/ev/dishub/ and
+# its own status topic); the subscribers are the hub (a persistent one
+# must keep its client id) and admin.
+PUB=adapter-dishub
 sub_args=(-h "$SIMPUL_MQTT_HOST" -p "$SIMPUL_MQTT_PORT")
 
 # unique PREFIX: number of distinct ids "PREFIX-<k>" the subscriber got.
@@ -53,7 +57,7 @@ has_unique()
 # status_is VALUE: the retained status message is VALUE.
 status_is()
 {
-	[ "$(mosquitto_sub "${sub_args[@]}" -t "$STATUS" -C 1 -W 2 2>/dev/null)" = "$1" ]
+	[ "$(it_as admin mosquitto_sub "${sub_args[@]}" -t "$STATUS" -C 1 -W 2 2>/dev/null)" = "$1" ]
 }
 
 # persisted DIR: number of publish commands in Paho's persistence.
@@ -64,12 +68,12 @@ persisted()
 
 # A persistent QoS 1 subscriber (clean session off), started first so that
 # the broker queues for it across its own restarts.
-it_spawn sub mosquitto_sub "${sub_args[@]}" -V mqttv311 -q 1 -c \
+it_spawn sub it_as hub mosquitto_sub "${sub_args[@]}" -V mqttv311 -q 1 -c \
     -i it-pubtest-sub -t "$TOPIC"
 # A marker published before the broker has the subscription goes to
 # nobody, so publish one every 0.2 s until one arrives.
 for i in $(seq 50); do
-	mosquitto_pub "${sub_args[@]}" -q 1 -t "$TOPIC" -m "ready-$i"
+	it_as "$PUB" mosquitto_pub "${sub_args[@]}" -q 1 -t "$TOPIC" -m "ready-$i"
 	grep -q '^ready-' "$SUBLOG" 2>/dev/null && break
 	sleep 0.2
 done
@@ -79,7 +83,7 @@ it_wait_for 10 "the subscriber" grep -q '^ready-' "$SUBLOG" ||
 # --- 1. broker up ------------------------------------------------------------
 
 N1=2000
-"$PUBTEST" -u "$SIMPUL_MQTT_URI" -i it-pub-1 -d "$STATE/p1" -t "$TOPIC" \
+it_as "$PUB" "$PUBTEST" -u "$SIMPUL_MQTT_URI" -i it-pub-1 -d "$STATE/p1" -t "$TOPIC" \
     -S "$STATUS" -P p1 -n "$N1" -w 60000 >"$IT_DIR/log/pt1.log" 2>&1
 it_assert_eq "$?" 0 "phase 1: pubtest had every message acknowledged"
 it_assert_ok "phase 1: handed $N1" grep -qx "handed=$N1 rejected=0" "$IT_DIR/log/pt1.log"
@@ -95,7 +99,7 @@ it_wait_for 5 "status offline after a clean exit" status_is offline &&
 N2=1500
 "$IT_STACK" mqtt-stop "$IT_DIR" >>"$IT_DIR/log/stack.log" 2>&1 ||
     it_die "mqtt-stop failed"
-it_spawn pt2 "$PUBTEST" -u "$SIMPUL_MQTT_URI" -i it-pub-2 -d "$STATE/p2" \
+it_spawn pt2 it_as "$PUB" "$PUBTEST" -u "$SIMPUL_MQTT_URI" -i it-pub-2 -d "$STATE/p2" \
     -t "$TOPIC" -P p2 -n "$N2" -w 120000
 pt2=$IT_LAST_PID
 it_wait_for 30 "phase 2 hand-over" grep -qx "handed=$N2 rejected=0" "$IT_DIR/log/pt2.log"
@@ -115,7 +119,7 @@ it_assert_eq "$(unique p2)" "$N2" "phase 2: the subscriber got all $N2 ids"
 N3=800
 "$IT_STACK" mqtt-stop "$IT_DIR" >>"$IT_DIR/log/stack.log" 2>&1 ||
     it_die "mqtt-stop failed"
-it_spawn pt3 "$PUBTEST" -u "$SIMPUL_MQTT_URI" -i it-pub-3 -d "$STATE/p3" \
+it_spawn pt3 it_as "$PUB" "$PUBTEST" -u "$SIMPUL_MQTT_URI" -i it-pub-3 -d "$STATE/p3" \
     -t "$TOPIC" -P p3 -n "$N3" -m hold
 pt3=$IT_LAST_PID
 it_wait_for 30 "phase 3 hand-over" grep -qx "handed=$N3 rejected=0" "$IT_DIR/log/pt3.log"
@@ -123,7 +127,7 @@ it_kill "$pt3" KILL
 it_assert_eq "$(persisted "$STATE/p3")" "$N3" "phase 3: $N3 messages persisted after SIGKILL"
 "$IT_STACK" mqtt-start "$IT_DIR" >>"$IT_DIR/log/stack.log" 2>&1 ||
     it_die "mqtt-start failed"
-"$PUBTEST" -u "$SIMPUL_MQTT_URI" -i it-pub-3 -d "$STATE/p3" -m flush \
+it_as "$PUB" "$PUBTEST" -u "$SIMPUL_MQTT_URI" -i it-pub-3 -d "$STATE/p3" -m flush \
     -w 60000 >"$IT_DIR/log/pt3-flush.log" 2>&1
 it_assert_eq "$?" 0 "phase 3: the restarted pubtest flushed"
 it_assert_ok "phase 3: restored $N3" grep -qx "restored=$N3" "$IT_DIR/log/pt3-flush.log"
@@ -135,7 +139,7 @@ it_assert_eq "$(persisted "$STATE/p3")" 0 "phase 3: the persistence is empty onc
 
 "$IT_STACK" mqtt-stop "$IT_DIR" >>"$IT_DIR/log/stack.log" 2>&1 ||
     it_die "mqtt-stop failed"
-it_spawn pt4 "$PUBTEST" -u "$SIMPUL_MQTT_URI" -i it-pub-4 -d "$STATE/p4" \
+it_spawn pt4 it_as "$PUB" "$PUBTEST" -u "$SIMPUL_MQTT_URI" -i it-pub-4 -d "$STATE/p4" \
     -t "$TOPIC" -P p4 -n 150 -b 100 -m hold
 pt4=$IT_LAST_PID
 it_wait_for 30 "phase 4 hand-over" grep -q "^handed=" "$IT_DIR/log/pt4.log"
@@ -146,7 +150,7 @@ it_assert_ok "phase 4: on_done(ok = 0) for each at the clean stop" \
 it_assert_eq "$(persisted "$STATE/p4")" 100 "phase 4: the 100 accepted stay persisted after a clean stop"
 "$IT_STACK" mqtt-start "$IT_DIR" >>"$IT_DIR/log/stack.log" 2>&1 ||
     it_die "mqtt-start failed"
-"$PUBTEST" -u "$SIMPUL_MQTT_URI" -i it-pub-4 -d "$STATE/p4" -m flush \
+it_as "$PUB" "$PUBTEST" -u "$SIMPUL_MQTT_URI" -i it-pub-4 -d "$STATE/p4" -m flush \
     -w 60000 >"$IT_DIR/log/pt4-flush.log" 2>&1
 it_assert_eq "$?" 0 "phase 4: the restarted pubtest flushed"
 it_wait_for 30 "100 messages of phase 4" has_unique p4 100
@@ -155,7 +159,7 @@ it_assert_eq "$(grep -E '^p4-[0-9]+$' "$SUBLOG" | sort -u | sed 's/^p4-//' | sor
 
 # --- 5. status and will ------------------------------------------------------
 
-it_spawn pt5 "$PUBTEST" -u "$SIMPUL_MQTT_URI" -i it-pub-5 -d "$STATE/p5" \
+it_spawn pt5 it_as "$PUB" "$PUBTEST" -u "$SIMPUL_MQTT_URI" -i it-pub-5 -d "$STATE/p5" \
     -t "$TOPIC" -S "$STATUS" -P p5 -n 10 -k 2 -m hold
 pt5=$IT_LAST_PID
 it_wait_for 15 "status online" status_is online && it_pass "phase 5: retained status online while connected"

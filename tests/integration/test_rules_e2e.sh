@@ -73,17 +73,17 @@ it_assert_ok "the hub loaded the five rules" grep -q 'rules: loaded rules=5 left
 
 # The subscriber sees everything the rules publish. A probe proves its
 # subscription is in place before anything is published.
-it_spawn sub mosquitto_sub -p "$SIMPUL_MQTT_PORT" -q 1 -v \
+it_spawn sub it_as admin mosquitto_sub -q 1 -v \
     -t 'karo/feed/#' -t 'karo/opd/#' -t 'karo/alert/#' -t 'karo/case/#' >/dev/null
 it_wait_for 10 "the subscriber" bash -c \
-    "mosquitto_pub -p $SIMPUL_MQTT_PORT -q 1 -t karo/feed/probe -m probe; sleep 0.2; grep -q '^karo/feed/probe ' '$SUB'"
+    "XDG_CONFIG_HOME='$(it_mqtt_dir hub)' mosquitto_pub -q 1 -t karo/feed/probe -m probe; sleep 0.2; grep -q '^karo/feed/probe ' '$SUB'"
 
 # ---------------------------------------------------------------- overspeed
 "$LG" pub --dump --count 2 --mix gps.position=1 --prefix x >"$IT_DIR/pos.jsonl"
 jq -c '.id = "e2e-fast" | .data.speed_kmh = 95 | .data.valid = true' <(sed -n 1p "$IT_DIR/pos.jsonl") >"$IT_DIR/fast.json"
 jq -c '.id = "e2e-slow" | .data.speed_kmh = 40 | .data.valid = true' <(sed -n 2p "$IT_DIR/pos.jsonl") >"$IT_DIR/slow.json"
-mosquitto_pub -p "$SIMPUL_MQTT_PORT" -q 1 -t "$POS_TOPIC" -f "$IT_DIR/fast.json"
-mosquitto_pub -p "$SIMPUL_MQTT_PORT" -q 1 -t "$POS_TOPIC" -f "$IT_DIR/slow.json"
+it_as adapter-dishub mosquitto_pub -q 1 -t "$POS_TOPIC" -f "$IT_DIR/fast.json"
+it_as adapter-dishub mosquitto_pub -q 1 -t "$POS_TOPIC" -f "$IT_DIR/slow.json"
 
 # ------------------------------------------------------ redaction and stop
 "$LG" pub --dump --count 2 --mix complaint.created=1 --prefix x >"$IT_DIR/adu.jsonl"
@@ -93,8 +93,8 @@ jq -c '.id = "e2e-jalan" | .data.category = "jalan_rusak"
 jq -c '.id = "e2e-lain" | .data.category = "lain-lain"
     | .data.reporter = {"name": "Sinta br Tarigan", "contact": "081298765432", "anonymous": false}' \
     <(sed -n 2p "$IT_DIR/adu.jsonl") >"$IT_DIR/lain.json"
-mosquitto_pub -p "$SIMPUL_MQTT_PORT" -q 1 -t "$ADU_TOPIC" -f "$IT_DIR/jalan.json"
-mosquitto_pub -p "$SIMPUL_MQTT_PORT" -q 1 -t "$ADU_TOPIC" -f "$IT_DIR/lain.json"
+it_as adapter-diskominfo mosquitto_pub -q 1 -t "$ADU_TOPIC" -f "$IT_DIR/jalan.json"
+it_as adapter-diskominfo mosquitto_pub -q 1 -t "$ADU_TOPIC" -f "$IT_DIR/lain.json"
 
 it_sql_wait 30 "select count(*) from event where id like 'e2e-%'" 4
 it_sql_wait 30 "select count(*) from outbox" 0
@@ -207,8 +207,8 @@ it_assert_eq "$(grep -c '^karo/feed/overspeed .*"id":"rl-' "$SUB")" "$(it_sql "s
     "one overspeed copy per overspeed alert"
 
 # The new threshold, deterministically: 95 km/h no longer alerts, 130 does.
-jq -c '.id = "e2e-after-95"' "$IT_DIR/fast.json" | mosquitto_pub -p "$SIMPUL_MQTT_PORT" -q 1 -t "$POS_TOPIC" -l
-jq -c '.id = "e2e-after-130" | .data.speed_kmh = 130' "$IT_DIR/fast.json" | mosquitto_pub -p "$SIMPUL_MQTT_PORT" -q 1 -t "$POS_TOPIC" -l
+jq -c '.id = "e2e-after-95"' "$IT_DIR/fast.json" | it_as adapter-dishub mosquitto_pub -q 1 -t "$POS_TOPIC" -l
+jq -c '.id = "e2e-after-130" | .data.speed_kmh = 130' "$IT_DIR/fast.json" | it_as adapter-dishub mosquitto_pub -q 1 -t "$POS_TOPIC" -l
 it_wait_for 20 "the copies of e2e-after-*" bash -c \
     "[ \$(grep -c '^karo/feed/posisi-v2 .*\"id\":\"e2e-after-' '$SUB') -ge 2 ]"
 it_sql_wait 30 "select count(*) from outbox" 0

@@ -147,7 +147,7 @@ start_adapter()
 	local before
 
 	before=$(grep -c 'sqlpoll: connected to the source' "$LOG" 2>/dev/null || true)
-	it_spawn simda "$SIMPUL_BIN/simpul-simda" -c "$IT_DIR/simda.conf" >/dev/null
+	it_spawn simda it_as simda "$SIMPUL_BIN/simpul-simda" -c "$IT_DIR/simda.conf" >/dev/null
 	SIMDA_PID=$IT_LAST_PID
 	it_wait_for 30 "simpul-simda to connect to the source" \
 		bash -c "[ \$(grep -c 'sqlpoll: connected to the source' '$LOG' 2>/dev/null || echo 0) -gt ${before:-0} ]"

@@ -141,7 +141,7 @@ start_adapter()
 	local before
 
 	before=$(grep -c 'sqlpoll: connected to the source' "$LOG" 2>/dev/null || true)
-	it_spawn sp2d "$SIMPUL_BIN/simpul-sp2d" -c "$IT_DIR/sp2d.conf" >/dev/null
+	it_spawn sp2d it_as sp2d "$SIMPUL_BIN/simpul-sp2d" -c "$IT_DIR/sp2d.conf" >/dev/null
 	SP2D_PID=$IT_LAST_PID
 	it_wait_for 30 "simpul-sp2d to connect to the source" \
 		bash -c "[ \$(grep -c 'sqlpoll: connected to the source' '$LOG' 2>/dev/null || echo 0) -gt ${before:-0} ]"

@@ -39,9 +39,9 @@ it_log "events stored by: $split"
 it_assert_eq "$(it_sql "select count(distinct instance) from event where id like 'two-%'")" 2 "both hubs ingested a share ($split)"
 
 # --------------------------------------------------- concurrent escalation
-it_spawn alerts mosquitto_sub -p "$SIMPUL_MQTT_PORT" -q 1 -v -t 'karo/alert/+/dpupr' -t 'karo/feed/probe' >/dev/null
+it_spawn alerts it_as operator mosquitto_sub -q 1 -v -t 'karo/alert/+/dpupr' -t 'karo/feed/probe' >/dev/null
 it_wait_for 10 "the alert subscriber" bash -c \
-    "mosquitto_pub -p $SIMPUL_MQTT_PORT -q 1 -t karo/feed/probe -m probe; sleep 0.2; grep -q '^karo/feed/probe ' '$SUB'"
+    "XDG_CONFIG_HOME='$(it_mqtt_dir hub)' mosquitto_pub -q 1 -t karo/feed/probe -m probe; sleep 0.2; grep -q '^karo/feed/probe ' '$SUB'"
 
 # One transaction, so both hubs' next scans find all the due cases at once.
 # Due cases passed their deadline g seconds ago; one working day later (the

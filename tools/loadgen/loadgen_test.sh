@@ -10,6 +10,9 @@
 #     sees every id
 #   - a broker SIGKILL: the publisher still gets every message acked
 #   - no broker at all: the publisher gives up with exit status 1
+#   - a TLS-only broker with logins (deploy/broker-setup): pub and sub with
+#     --ca-file, --username, --password-file or the same from the
+#     environment; anonymous, a wrong CA and a missing CA file fail
 #   - usage errors exit 2
 #
 # Needs SIMPUL_BIN (set by ctest). Every process is stopped by its PID.
@@ -72,18 +75,25 @@ port_free()
 	! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
+# mq_start: the broker on PORT; plain and anonymous, or with MQ_TLS_CONF
+# (deploy/broker-setup's fragment) TLS only with logins.
 mq_start()
 {
 	local i
-	cat >"$MQDIR/m.conf" <<EOF
-listener $PORT 127.0.0.1
-allow_anonymous true
+	{
+		if [ -n "${MQ_TLS_CONF:-}" ]; then
+			cat "$MQ_TLS_CONF"
+		else
+			printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$PORT"
+		fi
+		cat <<EOF
 persistence true
 persistence_location $MQDIR/
 autosave_interval 1
 max_queued_messages 0
 log_dest file $MQDIR/mosquitto.log
 EOF
+	} >"$MQDIR/m.conf"
 	mosquitto -c "$MQDIR/m.conf" >/dev/null 2>&1 &
 	MQ_PID=$!
 	for i in $(seq 100); do
@@ -226,6 +236,65 @@ rc=0
 line=$("$LG" pub --uri "$URI" --count 10 --give-up-s 2 --quiet 2>/dev/null) || rc=$?
 expect "no broker exit" "$rc" 1
 expect "no broker acked" "$(field acked "$line")" 0
+
+# --- TLS and logins -----------------------------------------------------------
+# One client "lg" with the admin role (it may publish any OPD's events and
+# read everything); the broker speaks TLS only and refuses anonymous clients.
+SETUP=${SIMPUL_SRC:-$(cd -- "$(dirname -- "$0")/../.." && pwd)}/deploy/broker-setup
+SEC=$WORK/sec
+printf 'lg admin\n' >"$WORK/clients"
+owner=()
+[ "$(id -u)" != 0 ] || ! id mosquitto >/dev/null 2>&1 || owner=(--owner mosquitto)
+PORT=
+for attempt in $(seq 20); do
+	p=$((20000 + RANDOM % 12000))
+	port_free "$p" && port_free "$((p + 1))" || continue
+	"$SETUP" --clients "$WORK/clients" --out "$SEC" --host localhost --bind 127.0.0.1 \
+	    --port "$p" --ws-port "$((p + 1))" "${owner[@]}" >"$WORK/setup.log" 2>&1 ||
+	    { fail "broker-setup: $(cat "$WORK/setup.log")"; break; }
+	MQ_TLS_CONF=$SEC/mosquitto-tls.conf
+	PORT=$p
+	mq_start && break
+	PORT=
+done
+if [ -n "$PORT" ]; then
+	TLS=ssl://127.0.0.1:$PORT
+	AUTH=(--ca-file "$SEC/ca.crt" --username lg --password-file "$SEC/passwords/lg")
+	sub_start "$WORK/s5" --uri "$TLS" --topic 'karo/ev/#' --count 200 --distinct --timeout-s 30 "${AUTH[@]}"
+	rc=0
+	line=$("$LG" pub --uri "$TLS" --count 200 --prefix t5 --quiet "${AUTH[@]}") || rc=$?
+	expect "tls pub exit" "$rc" 0
+	expect "tls pub acked" "$(field acked "$line")" 200
+	wait "$SUB_PID" || true
+	expect "tls sub distinct" "$(field distinct "$(cat "$WORK/s5")")" 200
+	# The environment of deploy/stack's stack.env instead of options.
+	rc=0
+	line=$(SIMPUL_MQTT_CA=$SEC/ca.crt SIMPUL_MQTT_USERNAME=lg \
+	    SIMPUL_MQTT_PASS_LG=$(head -n 1 "$SEC/passwords/lg") \
+	    "$LG" pub --uri "$TLS" --count 10 --prefix t6 --quiet) || rc=$?
+	expect "tls pub from the environment exit" "$rc" 0
+	rc=0
+	"$LG" pub --uri "$TLS" --count 1 --give-up-s 2 --quiet --ca-file "$SEC/ca.crt" \
+	    >/dev/null 2>&1 || rc=$?
+	expect "anonymous exit" "$rc" 1
+	rc=0
+	err=$("$LG" pub --uri "$TLS" --count 1 --give-up-s 2 --username lg \
+	    --password-file "$SEC/passwords/lg" --ca-file /etc/ssl/certs/ca-certificates.crt 2>&1 >/dev/null) || rc=$?
+	expect "wrong CA exit" "$rc" 1
+	grep -q 'certificate verify failed' <<<"$err" && ok "wrong CA: certificate verify failed is logged" ||
+	    fail "wrong CA not logged: $err"
+	rc=0
+	err=$("$LG" pub --uri "$TLS" --count 1 --ca-file "$WORK/nope.crt" 2>&1 >/dev/null) || rc=$?
+	expect "missing CA file exit" "$rc" 1
+	grep -q "mqtt: ca_file $WORK/nope.crt" <<<"$err" && ok "missing CA file is named" ||
+	    fail "missing CA file not named: $err"
+	rc=0
+	"$LG" pub --uri "$TLS" --count 1 --password secret >/dev/null 2>&1 || rc=$?
+	expect "no --password option (passwords stay off the command line)" "$rc" 2
+	mq_stop TERM
+else
+	fail "cannot start the TLS broker"
+fi
 
 # --- usage -----------------------------------------------------------------
 rc=0; "$LG" pub --count 10 >/dev/null 2>&1 || rc=$?

@@ -23,6 +23,7 @@
 
 #include "evgen.h"
 #include "log.h"
+#include "mqttconf.h"
 #include "publisher.h"
 #include "subscriber.h"
 #include "util.h"
@@ -30,14 +31,27 @@
 #define TOPIC_MAX	512
 #define PROGRESS_MS	5000
 
+/*
+ * Broker credentials and TLS files: options, else the SIMPUL_MQTT_*
+ * environment of deploy/stack's stack.env (mqttconf.h). No password
+ * option: a command line is visible to every user of the machine.
+ */
+struct lg_auth {
+	const char *username;
+	const char *password_file;
+	const char *ca_file;
+	const char *cert_file;
+	const char *key_file;
+	char *password; /* resolved by auth_finish() */
+};
+
 struct pub_opts {
 	const char *uri;
 	const char *site;
 	const char *prefix;
 	const char *mix;
 	const char *client_id;
-	const char *username;
-	const char *password;
+	struct lg_auth auth;
 	uint64_t count;
 	uint64_t start;
 	uint64_t seed;
@@ -79,11 +93,18 @@ usage(FILE *out)
 "  --client-id ID        (simpul-loadgen-PID)\n"
 "  --inflight N          unacknowledged messages at most (1000)\n"
 "  --qos Q               (1)\n"
-"  --username U --password P\n"
 "  --give-up-s T         fail after T s without a connection (60)\n"
 "  --dump                print the events as JSON lines, do not publish\n"
 "  --dump-topics         with --dump: print TOPIC<TAB>JSON\n"
 "  --quiet               no progress on stderr\n"
+"\n"
+"broker options (pub and sub; default: the environment of deploy/stack):\n"
+"  --username U          ($SIMPUL_MQTT_USERNAME)\n"
+"  --password-file F     first line is the password\n"
+"                        ($SIMPUL_MQTT_PASSWORD_FILE, else\n"
+"                        $SIMPUL_MQTT_PASSWORD or $SIMPUL_MQTT_PASS_<U>)\n"
+"  --ca-file F           CA of the broker ($SIMPUL_MQTT_CA)\n"
+"  --cert-file F --key-file F   client certificate and key\n"
 "\n"
 "sub options:\n"
 "  --topic FILTER        subscription (required)\n"
@@ -93,8 +114,73 @@ usage(FILE *out)
 "  --qos Q               (1)\n"
 "  --inflight N          receive maximum: unacked messages in flight (1000)\n"
 "  --client-id ID --session-expiry S   persistent session (clean if 0)\n"
-"  --ready-file PATH     create PATH once subscribed\n"
-"  --username U --password P\n");
+"  --ready-file PATH     create PATH once subscribed\n");
+}
+
+static const char *
+env_default(const char *v, const char *name)
+{
+	const char *e;
+
+	if (v != NULL)
+		return v;
+	e = getenv(name);
+	return e != NULL && *e != '\0' ? e : NULL;
+}
+
+/* Fills out from a and the environment; -1 (logged) on a bad setting. */
+static int
+auth_finish(struct lg_auth *a, const char *uri, struct mqtt_auth *out)
+{
+	a->username = env_default(a->username, "SIMPUL_MQTT_USERNAME");
+	a->password_file = env_default(a->password_file,
+	    "SIMPUL_MQTT_PASSWORD_FILE");
+	a->ca_file = env_default(a->ca_file, "SIMPUL_MQTT_CA");
+	if (mqtt_conf_password(a->username, a->password_file != NULL ? NULL :
+	    getenv("SIMPUL_MQTT_PASSWORD"), a->password_file,
+	    &a->password) == -1)
+		return -1;
+	memset(out, 0, sizeof(*out));
+	out->uri = uri;
+	out->username = a->username;
+	out->password = a->password;
+	out->ca_file = a->ca_file;
+	out->cert_file = a->cert_file;
+	out->key_file = a->key_file;
+	return mqtt_conf_check(out);
+}
+
+/*
+ * The broker options pub and sub share: 1 if ch was one of them, 0 if not,
+ * -1 for --password, which is refused by name (getopt_long would otherwise
+ * take it as an abbreviation of --password-file, and name the password in
+ * its "cannot open" message).
+ */
+enum { O_USER = 512, O_PASSFILE, O_PASS, O_CA, O_CERT, O_KEY };
+#define AUTH_LONGOPTS							\
+	{ "username", required_argument, NULL, O_USER },		\
+	{ "password-file", required_argument, NULL, O_PASSFILE },	\
+	{ "password", required_argument, NULL, O_PASS },		\
+	{ "ca-file", required_argument, NULL, O_CA },			\
+	{ "cert-file", required_argument, NULL, O_CERT },		\
+	{ "key-file", required_argument, NULL, O_KEY }
+
+static int
+auth_option(struct lg_auth *a, int ch, const char *arg)
+{
+	switch (ch) {
+	case O_PASS:
+		fprintf(stderr, "simpul-loadgen: no --password: a command line "
+		    "is visible to every user; use --password-file or "
+		    "SIMPUL_MQTT_PASSWORD\n");
+		return -1;
+	case O_USER: a->username = arg; return 1;
+	case O_PASSFILE: a->password_file = arg; return 1;
+	case O_CA: a->ca_file = arg; return 1;
+	case O_CERT: a->cert_file = arg; return 1;
+	case O_KEY: a->key_file = arg; return 1;
+	default: return 0;
+	}
 }
 
 static int
@@ -199,9 +285,10 @@ pub_progress(struct publisher *p, int64_t t0)
 }
 
 static int
-pub_run(struct evgen *g, const struct pub_opts *o)
+pub_run(struct evgen *g, struct pub_opts *o)
 {
 	struct publisher_config pc;
+	struct mqtt_auth auth;
 	struct publisher_stats st;
 	struct publisher *p = NULL;
 	struct buf payload, topic;
@@ -213,10 +300,15 @@ pub_run(struct evgen *g, const struct pub_opts *o)
 	buf_init(&payload, EVGEN_LARGE_MAX + 65536);
 	buf_init(&topic, TOPIC_MAX);
 	memset(&pc, 0, sizeof(pc));
+	if (auth_finish(&o->auth, o->uri, &auth) == -1)
+		goto out;
 	pc.uri = o->uri;
 	pc.client_id = o->client_id;
-	pc.username = o->username;
-	pc.password = o->password;
+	pc.username = auth.username;
+	pc.password = auth.password;
+	pc.ca_file = auth.ca_file;
+	pc.cert_file = auth.cert_file;
+	pc.key_file = auth.key_file;
 	pc.inflight = o->inflight;
 	pc.qos = o->qos;
 	pc.give_up_ms = o->give_up_ms;
@@ -289,8 +381,7 @@ cmd_pub(int argc, char **argv)
 {
 	enum { O_URI = 256, O_SITE, O_COUNT, O_RATE, O_PREFIX, O_START,
 		O_SEED, O_MIX, O_BAD, O_LARGE, O_OFFSET, O_CLIENT, O_INFLIGHT,
-		O_QOS, O_USER, O_PASS, O_GIVEUP, O_DUMP, O_DUMPT, O_QUIET,
-		O_HELP };
+		O_QOS, O_GIVEUP, O_DUMP, O_DUMPT, O_QUIET, O_HELP };
 	static const struct option longopts[] = {
 		{ "uri", required_argument, NULL, O_URI },
 		{ "site", required_argument, NULL, O_SITE },
@@ -306,8 +397,7 @@ cmd_pub(int argc, char **argv)
 		{ "client-id", required_argument, NULL, O_CLIENT },
 		{ "inflight", required_argument, NULL, O_INFLIGHT },
 		{ "qos", required_argument, NULL, O_QOS },
-		{ "username", required_argument, NULL, O_USER },
-		{ "password", required_argument, NULL, O_PASS },
+		AUTH_LONGOPTS,
 		{ "give-up-s", required_argument, NULL, O_GIVEUP },
 		{ "dump", no_argument, NULL, O_DUMP },
 		{ "dump-topics", no_argument, NULL, O_DUMPT },
@@ -321,7 +411,7 @@ cmd_pub(int argc, char **argv)
 	char *client_id = NULL;
 	uint64_t u;
 	long l;
-	int c, rc = 2;
+	int c, ao, rc = 2;
 
 	memset(&o, 0, sizeof(o));
 	o.site = "karo";
@@ -339,8 +429,6 @@ cmd_pub(int argc, char **argv)
 		case O_PREFIX: o.prefix = optarg; break;
 		case O_MIX: o.mix = optarg; break;
 		case O_CLIENT: o.client_id = optarg; break;
-		case O_USER: o.username = optarg; break;
-		case O_PASS: o.password = optarg; break;
 		case O_DUMP: o.dump = 1; break;
 		case O_DUMPT: o.dump = o.dump_topics = 1; break;
 		case O_QUIET: o.quiet = 1; break;
@@ -403,7 +491,10 @@ cmd_pub(int argc, char **argv)
 			rc = 0;
 			goto out;
 		default:
-			usage(stderr);
+			if ((ao = auth_option(&o.auth, c, optarg)) == 1)
+				break;
+			if (ao == 0)
+				usage(stderr);
 			goto out;
 		}
 	}
@@ -437,6 +528,7 @@ cmd_pub(int argc, char **argv)
 out:
 	evgen_free(g);
 	free(client_id);
+	free(o.auth.password);
 	return rc;
 }
 
@@ -444,8 +536,7 @@ static int
 cmd_sub(int argc, char **argv)
 {
 	enum { O_URI = 256, O_TOPIC, O_COUNT, O_DISTINCT, O_TIMEOUT, O_QOS,
-		O_INFLIGHT, O_CLIENT, O_EXPIRY, O_READY, O_USER, O_PASS,
-		O_HELP };
+		O_INFLIGHT, O_CLIENT, O_EXPIRY, O_READY, O_HELP };
 	static const struct option longopts[] = {
 		{ "uri", required_argument, NULL, O_URI },
 		{ "topic", required_argument, NULL, O_TOPIC },
@@ -457,20 +548,22 @@ cmd_sub(int argc, char **argv)
 		{ "client-id", required_argument, NULL, O_CLIENT },
 		{ "session-expiry", required_argument, NULL, O_EXPIRY },
 		{ "ready-file", required_argument, NULL, O_READY },
-		{ "username", required_argument, NULL, O_USER },
-		{ "password", required_argument, NULL, O_PASS },
+		AUTH_LONGOPTS,
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct subscriber_config sc;
 	struct subscriber_result res;
+	struct lg_auth la;
+	struct mqtt_auth auth;
 	char *client_id = NULL;
 	int64_t elapsed_us;
 	long l;
-	int c, rc = 2;
+	int c, ao, rc = 2;
 
 	memset(&sc, 0, sizeof(sc));
 	memset(&res, 0, sizeof(res));
+	memset(&la, 0, sizeof(la));
 	sc.qos = 1;
 	sc.idle_ms = 30000;
 	sc.receive_max = 1000;
@@ -481,8 +574,6 @@ cmd_sub(int argc, char **argv)
 		case O_DISTINCT: sc.distinct = 1; break;
 		case O_CLIENT: sc.client_id = optarg; break;
 		case O_READY: sc.ready_file = optarg; break;
-		case O_USER: sc.username = optarg; break;
-		case O_PASS: sc.password = optarg; break;
 		case O_COUNT:
 			if (opt_u64("--count", optarg, &sc.count) == -1)
 				goto out;
@@ -513,7 +604,10 @@ cmd_sub(int argc, char **argv)
 			rc = 0;
 			goto out;
 		default:
-			usage(stderr);
+			if ((ao = auth_option(&la, c, optarg)) == 1)
+				break;
+			if (ao == 0)
+				usage(stderr);
 			goto out;
 		}
 	}
@@ -521,6 +615,15 @@ cmd_sub(int argc, char **argv)
 		usage(stderr);
 		goto out;
 	}
+	if (auth_finish(&la, sc.uri, &auth) == -1) {
+		rc = 1;
+		goto out;
+	}
+	sc.username = auth.username;
+	sc.password = auth.password;
+	sc.ca_file = auth.ca_file;
+	sc.cert_file = auth.cert_file;
+	sc.key_file = auth.key_file;
 	if (sc.client_id == NULL) {
 		if (sc.session_expiry_s > 0) {
 			fprintf(stderr, "simpul-loadgen: --session-expiry "
@@ -546,6 +649,7 @@ cmd_sub(int argc, char **argv)
 	rc = rc == 0 ? 0 : 1;
 out:
 	free(client_id);
+	free(la.password);
 	return rc;
 }
 

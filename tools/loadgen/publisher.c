@@ -47,6 +47,7 @@
 #include <MQTTAsync.h>
 
 #include "log.h"
+#include "mqttauth.h"
 #include "util.h"
 
 #define BACKOFF_MIN_MS	100
@@ -82,6 +83,8 @@ struct publisher {
 	char *client_id;
 	char *username;
 	char *password;
+	/* Points at the strings above and at the caller's TLS file names. */
+	struct mqtt_auth auth;
 	int qos;
 	int64_t give_up_ms;
 
@@ -405,6 +408,12 @@ publisher_new(const struct publisher_config *cfg)
 	p->client_id = xstrdup(cfg->client_id);
 	p->username = cfg->username != NULL ? xstrdup(cfg->username) : NULL;
 	p->password = cfg->password != NULL ? xstrdup(cfg->password) : NULL;
+	p->auth.uri = p->uri;
+	p->auth.username = p->username;
+	p->auth.password = p->password;
+	p->auth.ca_file = cfg->ca_file;
+	p->auth.cert_file = cfg->cert_file;
+	p->auth.key_file = cfg->key_file;
 	p->qos = cfg->qos;
 	p->give_up_ms = cfg->give_up_ms;
 	p->window = cfg->inflight;
@@ -495,6 +504,7 @@ static void
 connect_start(struct publisher *p)
 {
 	MQTTAsync_connectOptions o = MQTTAsync_connectOptions_initializer5;
+	MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
 	int rc;
 
 	o.keepAliveInterval = 20;
@@ -502,8 +512,7 @@ connect_start(struct publisher *p)
 	o.maxInflight = (int)p->window;
 	o.connectTimeout = 5;
 	o.automaticReconnect = 0;
-	o.username = p->username;
-	o.password = p->password;
+	mqtt_auth_apply(&p->auth, &o, &ssl);
 	o.onSuccess5 = on_connect_success;
 	o.onFailure5 = on_connect_failure;
 	o.context = p;

@@ -22,10 +22,13 @@
 #define PUBLISHER_INFLIGHT_MAX	65535	/* MQTT packet ids are 16 bits */
 
 struct publisher_config {
-	const char *uri;	/* tcp://host:port */
+	const char *uri;	/* tcp://host:port or ssl://host:port */
 	const char *client_id;
 	const char *username;	/* NULL: none */
 	const char *password;
+	const char *ca_file;	/* TLS: CA of the broker (NULL: system CAs) */
+	const char *cert_file;	/* TLS client certificate (NULL: none) */
+	const char *key_file;
 	size_t inflight;	/* window, 1..PUBLISHER_INFLIGHT_MAX */
 	int qos;		/* 1 (or 0/2 for experiments) */
 	int64_t give_up_ms;	/* disconnected this long: fail */

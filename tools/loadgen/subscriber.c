@@ -29,6 +29,7 @@
 #include <MQTTAsync.h>
 
 #include "log.h"
+#include "mqttauth.h"
 #include "util.h"
 
 #define ID_SCAN_MAX	1024	/* the id is near the start of an event */
@@ -261,6 +262,8 @@ static void
 connect_start(struct sub *s, MQTTProperties *props)
 {
 	MQTTAsync_connectOptions o = MQTTAsync_connectOptions_initializer5;
+	MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
+	struct mqtt_auth auth;
 	int rc;
 
 	o.keepAliveInterval = 20;
@@ -269,8 +272,13 @@ connect_start(struct sub *s, MQTTProperties *props)
 	o.automaticReconnect = 1;
 	o.minRetryInterval = 1;
 	o.maxRetryInterval = 5;
-	o.username = s->cfg->username;
-	o.password = s->cfg->password;
+	auth.uri = s->cfg->uri;
+	auth.username = s->cfg->username;
+	auth.password = s->cfg->password;
+	auth.ca_file = s->cfg->ca_file;
+	auth.cert_file = s->cfg->cert_file;
+	auth.key_file = s->cfg->key_file;
+	mqtt_auth_apply(&auth, &o, &ssl);
 	o.connectProperties = props;
 	o.onSuccess5 = on_connect_success;
 	o.onFailure5 = on_connect_failure;

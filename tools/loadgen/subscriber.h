@@ -19,6 +19,9 @@ struct subscriber_config {
 	const char *client_id;
 	const char *username;	/* NULL: none */
 	const char *password;
+	const char *ca_file;	/* TLS: CA of the broker (NULL: system CAs) */
+	const char *cert_file;	/* TLS client certificate (NULL: none) */
+	const char *key_file;
 	const char *topic;	/* filter */
 	int qos;
 	uint64_t count;		/* stop after this many; 0: until idle */

@@ -21,6 +21,7 @@
 
 #include <MQTTAsync.h>
 
+#include "mqttauth.h"
 #include "util.h"
 
 #define MQTTPUB_ERR_MAX 256
@@ -186,6 +187,7 @@ mqttpub_open(const struct mqttpub_config *cfg, char *err, size_t errlen)
 	MQTTAsync_createOptions cro = MQTTAsync_createOptions_initializer5;
 	MQTTAsync_connectOptions co = MQTTAsync_connectOptions_initializer5;
 	MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
+	struct mqtt_auth auth;
 	struct mqttpub *m;
 	char host[64], id[128];
 	int rc;
@@ -221,19 +223,15 @@ mqttpub_open(const struct mqttpub_config *cfg, char *err, size_t errlen)
 	co.cleanstart = 1;
 	co.connectTimeout = (int)((m->timeout_ms + 999) / 1000);
 	co.automaticReconnect = 0;
-	co.username = cfg->username;
-	co.password = cfg->password;
 	co.onSuccess5 = on_success;
 	co.onFailure5 = on_failure;
-	if (cfg->ca_file != NULL) {
-		ssl.trustStore = cfg->ca_file;
-		ssl.keyStore = cfg->cert_file;
-		ssl.privateKey = cfg->key_file;
-		ssl.enableServerCertAuth = 1;
-		ssl.verify = 1;
-		ssl.sslVersion = MQTT_SSL_VERSION_TLS_1_2;
-		co.ssl = &ssl;
-	}
+	auth.uri = cfg->uri;
+	auth.username = cfg->username;
+	auth.password = cfg->password;
+	auth.ca_file = cfg->ca_file;
+	auth.cert_file = cfg->cert_file;
+	auth.key_file = cfg->key_file;
+	mqtt_auth_apply(&auth, &co, &ssl);
 	co.context = op_begin(m);
 	rc = MQTTAsync_connect(m->client, &co);
 	if (rc != MQTTASYNC_SUCCESS) {

@@ -17,6 +17,7 @@
 
 #include "conf.h"
 #include "config.h"
+#include "mqttconf.h"
 #include "util.h"
 
 #define F(field) offsetof(struct ctl_conn, field)
@@ -25,16 +26,11 @@ static const struct conf_key conn_keys[] = {
 	{ "hub", "site", CONF_STR, "karo", 0, 0, F(site), "" },
 	{ "postgres", "conninfo", CONF_STR, "dbname=simpul", 0, 0,
 	    F(pg_conninfo), "" },
-	{ "mqtt", "uri", CONF_STR, "tcp://127.0.0.1:1883", 0, 0, F(mqtt_uri),
-	    "" },
-	{ "mqtt", "username", CONF_STR, NULL, 0, 0, F(mqtt_username), "" },
-	{ "mqtt", "password", CONF_STR, NULL, 0, 0, F(mqtt_password), "" },
+	MQTT_AUTH_CONF_KEYS(F),
 };
 
 static const struct conf_env conn_env[] = {
-	{ "SIMPUL_MQTT_URI", "mqtt", "uri" },
-	{ "SIMPUL_MQTT_USERNAME", "mqtt", "username" },
-	{ "SIMPUL_MQTT_PASSWORD", "mqtt", "password" },
+	MQTT_AUTH_ENV_ROWS,
 	{ "SIMPUL_PG", "postgres", "conninfo" },
 };
 
@@ -82,6 +78,22 @@ dup_or_null(const char *s)
 	return s != NULL ? xstrdup(s) : NULL;
 }
 
+/* The password from password_file or the environment; the TLS files. */
+static int
+conn_mqtt(struct ctl_conn *c)
+{
+	struct mqtt_auth a;
+
+	memset(&a, 0, sizeof(a));
+	a.uri = c->mqtt_uri;
+	a.username = c->mqtt_username;
+	a.ca_file = c->mqtt_ca_file;
+	a.cert_file = c->mqtt_cert_file;
+	a.key_file = c->mqtt_key_file;
+	return mqtt_conf_resolve(&a, &c->mqtt_password,
+	    c->mqtt_password_file);
+}
+
 int
 opts_conn_load(const struct ctl_opts *o, struct ctl_conn *c)
 {
@@ -94,6 +106,7 @@ opts_conn_load(const struct ctl_opts *o, struct ctl_conn *c)
 		    NULL);
 		errors += conf_apply_env(conn_keys, nitems(conn_keys), c,
 		    conn_env, nitems(conn_env));
+		errors += conn_mqtt(c);
 		if (errors > 0) {
 			opts_conn_free(c);
 			return -1;
@@ -127,6 +140,7 @@ opts_conn_free(struct ctl_conn *c)
 	free(c->mqtt_uri);
 	free(c->mqtt_username);
 	free(c->mqtt_password);
+	free(c->mqtt_password_file);
 	free(c->mqtt_ca_file);
 	free(c->mqtt_cert_file);
 	free(c->mqtt_key_file);

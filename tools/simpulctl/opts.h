@@ -2,12 +2,14 @@
  * opts: what simpulctl's database commands share on their command line.
  *
  * Every command takes "-c FILE" (the hub's INI file: [postgres] conninfo,
- * [mqtt] uri/username/password/TLS files), "--json" and "-h/--help". The
- * connection settings are read exactly as the hub reads them (the hub's own
- * config table, hub_config_load()), so SIMPUL_PG, SIMPUL_MQTT_URI,
- * SIMPUL_MQTT_USERNAME and SIMPUL_MQTT_PASSWORD override the file as they
- * do for the hub. Without -c the hub's defaults apply, overridden by the
- * same environment variables.
+ * [mqtt] uri, username, password(_file), ca/cert/key_file), "--json" and
+ * "-h/--help". The connection settings are read exactly as the hub reads
+ * them (the hub's own config table, hub_config_load()), so SIMPUL_PG and
+ * the SIMPUL_MQTT_* variables of mqttconf.h (SIMPUL_MQTT_URI, _CA,
+ * _USERNAME, _PASSWORD_FILE, _PASS_<USER> ...) override the file as they do
+ * for the hub. Without -c the hub's defaults apply, overridden by the same
+ * environment variables. There is no password option: a password on the
+ * command line is visible to every user of the machine.
  *
  * Arguments that end up in SQL or on the bus are checked here before any
  * connection is made: valid UTF-8, a length limit, times and durations in
@@ -66,6 +68,7 @@ struct ctl_conn {
 	char *mqtt_uri;
 	char *mqtt_username;
 	char *mqtt_password;
+	char *mqtt_password_file;
 	char *mqtt_ca_file;
 	char *mqtt_cert_file;
 	char *mqtt_key_file;
