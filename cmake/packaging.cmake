@@ -69,6 +69,15 @@ foreach(_tool simpulctl simpul-loadgen)
   endif()
 endforeach()
 
+# The broker's TLS set-up (INSTALL.md section 5) runs on the broker host,
+# from the package like everything else the guide runs.
+install(PROGRAMS ${CMAKE_SOURCE_DIR}/deploy/broker-setup
+  DESTINATION ${CMAKE_INSTALL_SBINDIR} RENAME simpul-broker-setup
+  COMPONENT tools)
+install(FILES ${CMAKE_SOURCE_DIR}/deploy/clients.example
+  DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/simpul-tools/examples
+  COMPONENT tools)
+
 # --- data, units, sysusers, tmpfiles -----------------------------------------
 
 install(DIRECTORY ${CMAKE_SOURCE_DIR}/schemas/

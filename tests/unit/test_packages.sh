@@ -75,7 +75,7 @@ has()
 	list=$(dpkg-deb -c "$f" | awk '{ print $1, $2, $6 }')
 	for p in "$@"; do
 		case $p in
-		*/bin/*) want="-rwxr-xr-x root/root .$p" ;;
+		*/bin/*|*/sbin/*) want="-rwxr-xr-x root/root .$p" ;;
 		*) want="-rw-r--r-- root/root .$p" ;;
 		esac
 		if grep -qxF -- "$want" <<<"$list"; then
