@@ -10,6 +10,7 @@
 #include "store.h"
 
 #include <arpa/inet.h>
+#include <endian.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1437,4 +1438,149 @@ fail:
 	case_refuse(err, errlen, "database failure, the %s was not applied: "
 	    "%s", a->action, pgerr);
 	return -1;
+}
+
+/* --- replaying a dead letter ------------------------------------------- */
+
+#define STORE_RFC3339(col) "to_char(" col " AT TIME ZONE 'UTC', " \
+	"'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+
+/* The row of dead letter r->id, locked; NULL on failure (logged). */
+static PGresult *
+replay_lock(struct store *s, const struct store_replay *r)
+{
+	char max[24];
+	const char *params[2] = { r->id, max };
+	PGresult *res;
+
+	snprintf(max, sizeof(max), "%zu", r->max);
+	res = PQexecParams(s->conn, "SELECT topic, replayed_by, "
+	    STORE_RFC3339("replayed_at") " AS replayed_at,"
+	    " octet_length(payload)::bigint AS bytes,"
+	    " CASE WHEN octet_length(payload) <= $2::bigint THEN payload END"
+	    " AS payload FROM dead_letter WHERE id = $1::bigint"
+	    " FOR UPDATE SKIP LOCKED", 2, NULL, params, NULL, NULL, 1);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		store_fail(s, res, "locking a dead letter");
+		return NULL;
+	}
+	return res;
+}
+
+/* Locked row or not: absent or held by another replay. */
+static enum store_replay_result
+replay_missing(struct store *s, const struct store_replay *r)
+{
+	const char *params[1] = { r->id };
+	PGresult *res;
+	int n;
+
+	res = PQexecParams(s->conn, "SELECT 1 FROM dead_letter WHERE id ="
+	    " $1::bigint", 1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		store_fail(s, res, "finding a dead letter");
+		return STORE_REPLAY_DB;
+	}
+	n = PQntuples(res);
+	PQclear(res);
+	return n == 0 ? STORE_REPLAY_NONE : STORE_REPLAY_BUSY;
+}
+
+/* Binary results: text columns arrive as their bytes without a NUL. */
+static void
+replay_copy(PGresult *res, int col, char *out, size_t outlen)
+{
+	size_t n = (size_t)PQgetlength(res, 0, col);
+
+	if (PQgetisnull(res, 0, col) || outlen == 0) {
+		if (outlen > 0)
+			out[0] = '\0';
+		return;
+	}
+	if (n >= outlen)
+		n = outlen - 1;
+	memcpy(out, PQgetvalue(res, 0, col), n);
+	out[n] = '\0';
+}
+
+static enum store_replay_result
+replay_publish(struct store *s, struct store_replay *r, PGresult *row,
+    char *err, size_t errlen)
+{
+	const char *params[2] = { r->id, r->actor };
+	const void *payload = r->payload;
+	char *topic;
+	uint64_t bytes;
+	PGresult *res;
+	int rc;
+
+	memcpy(&bytes, PQgetvalue(row, 0, 3), sizeof(bytes));
+	if (payload == NULL && PQgetisnull(row, 0, 4)) {
+		r->bytes = (size_t)be64toh(bytes);
+		snprintf(err, errlen, "the stored payload (%zu bytes) is larger "
+		    "than %zu bytes", r->bytes, r->max);
+		return STORE_REPLAY_TOO_LARGE;
+	}
+	if (payload == NULL) {
+		payload = PQgetvalue(row, 0, 4);
+		r->len = (size_t)PQgetlength(row, 0, 4);
+	}
+	r->bytes = r->len;
+	topic = r->topic != NULL ? xstrdup(r->topic) :
+	    xstrndup(PQgetvalue(row, 0, 0), (size_t)PQgetlength(row, 0, 0));
+	strlcpy_s(r->topic_used, topic, sizeof(r->topic_used));
+	rc = r->publish(r->arg, topic, payload, r->len, err, errlen);
+	free(topic);
+	if (rc == -1)
+		return STORE_REPLAY_PUBLISH;
+	/* The broker has it: now, and only now, the mark. */
+	res = PQexecParams(s->conn, "UPDATE dead_letter SET replayed_at ="
+	    " clock_timestamp(), replayed_by = $2 WHERE id = $1::bigint"
+	    " RETURNING " STORE_RFC3339("replayed_at"), 2, NULL, params, NULL,
+	    NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		snprintf(err, errlen, "marking it replayed failed: %s",
+		    PQerrorMessage(s->conn));
+		store_fail(s, res, "marking a dead letter replayed");
+		return STORE_REPLAY_UNMARKED;
+	}
+	strlcpy_s(r->replayed_at, PQgetvalue(res, 0, 0),
+	    sizeof(r->replayed_at));
+	PQclear(res);
+	if (store_exec(s, "COMMIT") == -1) {
+		snprintf(err, errlen, "marking it replayed failed at COMMIT");
+		return STORE_REPLAY_UNMARKED;
+	}
+	return STORE_REPLAY_OK;
+}
+
+enum store_replay_result
+store_dead_letter_replay(struct store *s, struct store_replay *r, char *err,
+    size_t errlen)
+{
+	enum store_replay_result rc;
+	PGresult *row;
+
+	r->topic_used[0] = r->replayed_at[0] = r->prev_at[0] = '\0';
+	r->prev_by[0] = '\0';
+	if (!store_is_connected(s) || store_exec(s, "BEGIN") == -1) {
+		snprintf(err, errlen, "the database is not reachable");
+		return STORE_REPLAY_DB;
+	}
+	if ((row = replay_lock(s, r)) == NULL) {
+		snprintf(err, errlen, "the database failed: %s",
+		    PQerrorMessage(s->conn));
+		rc = STORE_REPLAY_DB;
+	} else if (PQntuples(row) == 0)
+		rc = replay_missing(s, r);
+	else if (!PQgetisnull(row, 0, 2) && !r->force) {
+		replay_copy(row, 2, r->prev_at, sizeof(r->prev_at));
+		replay_copy(row, 1, r->prev_by, sizeof(r->prev_by));
+		rc = STORE_REPLAY_DONE;
+	} else
+		rc = replay_publish(s, r, row, err, errlen);
+	PQclear(row);
+	if (rc != STORE_REPLAY_OK)
+		store_rollback(s);
+	return rc;
 }

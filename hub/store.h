@@ -185,4 +185,49 @@ int store_case_act(struct store *s, const struct case_act *a,
  */
 int store_escalate(struct store *s, int limit);
 
+/*
+ * Replaying one dead letter (simpulctl dlq replay, the console's
+ * POST /api/deadletters/<id>/replay): in one transaction, locks the row
+ * (FOR UPDATE SKIP LOCKED: a row another replay holds is reported busy,
+ * not waited for), refuses one replayed before unless force, calls publish
+ * with the stored payload (or the fixed one given) on the original topic
+ * (or the one given), and only after publish succeeded marks the row
+ * (replayed_at, replayed_by) and commits. A failed publish leaves no
+ * mark; the row lock is held for as long as publish takes.
+ */
+enum store_replay_result {
+	STORE_REPLAY_OK = 0,
+	STORE_REPLAY_NONE,      /* no such dead letter */
+	STORE_REPLAY_BUSY,      /* another session is replaying it */
+	STORE_REPLAY_DONE,      /* replayed before (prev_at, prev_by) */
+	STORE_REPLAY_TOO_LARGE, /* stored payload larger than max */
+	STORE_REPLAY_PUBLISH,   /* publish failed (err); nothing marked */
+	STORE_REPLAY_UNMARKED,  /* published, but the mark failed (err) */
+	STORE_REPLAY_DB = -1,   /* the database failed (err) */
+};
+
+typedef int (*store_publish_fn)(void *arg, const char *topic,
+    const void *payload, size_t len, char *err, size_t errlen);
+
+struct store_replay {
+	const char *id;          /* dead_letter.id (digits) */
+	const char *actor;       /* recorded as replayed_by */
+	int force;               /* replay even if replayed before */
+	const void *payload;     /* NULL: the stored bytes */
+	size_t len;
+	const char *topic;       /* NULL: the original topic */
+	size_t max;              /* largest stored payload fetched */
+	store_publish_fn publish;
+	void *arg;
+	/* Results. */
+	char topic_used[1024];   /* cut if longer (only for messages) */
+	size_t bytes;            /* published (or stored, when too large) */
+	char replayed_at[40];    /* RFC 3339 UTC, on success */
+	char prev_at[40];        /* STORE_REPLAY_DONE: the earlier replay */
+	char prev_by[256];
+};
+
+enum store_replay_result store_dead_letter_replay(struct store *s,
+    struct store_replay *r, char *err, size_t errlen);
+
 #endif

@@ -18,7 +18,9 @@
  * replay whose publish failed leaves no mark. If the mark itself fails
  * after the PUBACK, the message is on its way and the command says so; a
  * second replay would only be a duplicate, which the hub recognises by the
- * event id. The row lock is held for at most the broker timeout.
+ * event id. The row lock is held for at most the broker timeout. That
+ * transaction is the hub store's store_dead_letter_replay() (hub/store.c),
+ * which simpul-console's replay runs as well, so the two cannot differ.
  *
  * Payloads are shown as text when they are valid UTF-8 (control characters
  * escaped, so a hostile payload cannot drive the terminal), else as a hex
@@ -41,6 +43,7 @@
 #include "log.h"
 #include "mqttpub.h"
 #include "opts.h"
+#include "store.h"
 #include "util.h"
 
 #define DLQ_LIMIT_DEFAULT	50
@@ -424,28 +427,75 @@ default_actor(char *tmp, size_t len)
 	return tmp;
 }
 
-static void
-rollback(struct db *db)
-{
-	if (db_connected(db))
-		(void)db_command(db, "ROLLBACK", 0, NULL);
-}
+/* Publishes one replayed payload and waits for the broker's PUBACK. */
+struct replay_pub {
+	const struct ctl_conn *c;
+	int64_t timeout_ms;
+};
 
 static int
-dlq_replay(struct ctl_opts *o, struct db *db, const struct ctl_conn *c,
-    const char *id, const struct replay_args *a)
+replay_publish(void *arg, const char *topic, const void *payload,
+    size_t len, char *err, size_t errlen)
 {
-	char max[24], err[512];
-	const char *params[2] = { id, max }, *topic;
-	const char *mark[2] = { id, a->actor };
+	const struct replay_pub *p = arg;
 	struct mqttpub_config mc;
-	struct mqttpub *m = NULL;
-	struct db_res *r = NULL, *done = NULL;
+	struct mqttpub *m;
+	int rc;
+
+	memset(&mc, 0, sizeof(mc));
+	mc.uri = p->c->mqtt_uri;
+	mc.username = p->c->mqtt_username;
+	mc.password = p->c->mqtt_password;
+	mc.ca_file = p->c->mqtt_ca_file;
+	mc.cert_file = p->c->mqtt_cert_file;
+	mc.key_file = p->c->mqtt_key_file;
+	mc.timeout_ms = p->timeout_ms;
+	if ((m = mqttpub_open(&mc, err, errlen)) == NULL)
+		return -1;
+	rc = mqttpub_publish(m, topic, payload, len, err, errlen);
+	mqttpub_close(m);
+	return rc;
+}
+
+static void
+replay_print(const struct ctl_opts *o, const char *id,
+    const struct replay_args *a, const struct store_replay *rp)
+{
+	if (o->json) {
+		printf("{\"id\": %s, \"topic\": ", id);
+		json_put_string(stdout, rp->topic_used, strlen(rp->topic_used));
+		printf(", \"bytes\": %zu, \"payload\": \"%s\", "
+		    "\"replayed_by\": ", rp->bytes, a->payload_file != NULL ?
+		    "fixed" : "stored");
+		json_put_string(stdout, a->actor, strlen(a->actor));
+		printf(", \"replayed_at\": \"%s\"}\n", rp->replayed_at);
+		return;
+	}
+	printf("dead letter %s replayed: published %zu bytes (%s "
+	    "payload) to ", id, rp->bytes, a->payload_file != NULL ?
+	    "fixed" : "stored");
+	text_put(stdout, rp->topic_used, strlen(rp->topic_used), 0, 0);
+	printf(" and the broker acknowledged them; marked replayed at "
+	    "%s by ", rp->replayed_at);
+	text_put(stdout, a->actor, strlen(a->actor), 0, 0);
+	printf(".\nThe hub validates it again: if it is still wrong, "
+	    "it becomes a new dead letter (simpulctl dlq list).\n");
+}
+
+/*
+ * The replay itself is the hub store's store_dead_letter_replay(), which
+ * the console's replay runs too: lock, check, publish, mark, commit.
+ */
+static int
+dlq_replay(struct ctl_opts *o, const struct ctl_conn *c, const char *id,
+    const struct replay_args *a)
+{
+	struct replay_pub pub = { c, a->timeout_ms };
+	struct store_replay rp;
+	struct store *s;
 	struct buf fixed;
-	unsigned char *stored = NULL;
-	const void *payload;
-	size_t len = 0;
-	int rc = CTL_FAIL, in_tx = 0;
+	char err[512];
+	int rc = CTL_FAIL;
 
 	if (a->actor == NULL)
 		fatalx("dlq: replay without an actor");
@@ -453,120 +503,63 @@ dlq_replay(struct ctl_opts *o, struct db *db, const struct ctl_conn *c,
 	if (a->payload_file != NULL && read_payload(o, a->payload_file,
 	    DLQ_PAYLOAD_MAX, &fixed) == -1)
 		return CTL_USAGE;
-	snprintf(max, sizeof(max), "%zu", DLQ_PAYLOAD_MAX);
-	if (db_command(db, "BEGIN", 0, NULL) == -1)
-		goto out;
-	in_tx = 1;
-	/*
-	 * SKIP LOCKED: a row another replay holds is not waited for; it is
-	 * simply not returned, and the check below tells the two cases apart.
-	 */
-	r = db_query(db, "SELECT topic, replayed_by, "
-	    DB_RFC3339("replayed_at") " AS replayed_at,"
-	    " octet_length(payload) AS bytes,"
-	    " CASE WHEN octet_length(payload) <= $2::bigint THEN payload END"
-	    " AS payload FROM dead_letter WHERE id = $1::bigint"
-	    " FOR UPDATE SKIP LOCKED", 2, params);
-	if (r == NULL)
-		goto out;
-	if (db_rows(r) == 0) {
-		db_res_free(r);
-		if ((r = db_query(db, "SELECT 1 FROM dead_letter WHERE id = "
-		    "$1::bigint", 1, params)) == NULL)
-			goto out;
-		if (db_rows(r) == 0)
-			fprintf(stderr, "%s: no dead letter %s\n", o->cmd, id);
-		else
-			fprintf(stderr, "%s: dead letter %s is being replayed "
-			    "by another session right now\n", o->cmd, id);
-		rc = CTL_NO;
+	memset(&rp, 0, sizeof(rp));
+	rp.id = id;
+	rp.actor = a->actor;
+	rp.force = a->force;
+	rp.payload = a->payload_file != NULL ? fixed.data : NULL;
+	rp.len = fixed.len;
+	rp.topic = a->topic;
+	rp.max = DLQ_PAYLOAD_MAX;
+	rp.publish = replay_publish;
+	rp.arg = &pub;
+	err[0] = '\0';
+	s = store_new(c->pg_conninfo, "simpulctl", c->site);
+	if (store_connect(s) == -1) {
+		fprintf(stderr, "%s: cannot connect to PostgreSQL (see "
+		    "above)\n", o->cmd);
 		goto out;
 	}
-	if (db_value(r, 0, 2) != NULL && !a->force) {
+	switch (store_dead_letter_replay(s, &rp, err, sizeof(err))) {
+	case STORE_REPLAY_OK:
+		replay_print(o, id, a, &rp);
+		rc = CTL_OK;
+		break;
+	case STORE_REPLAY_NONE:
+		fprintf(stderr, "%s: no dead letter %s\n", o->cmd, id);
+		rc = CTL_NO;
+		break;
+	case STORE_REPLAY_BUSY:
+		fprintf(stderr, "%s: dead letter %s is being replayed by "
+		    "another session right now\n", o->cmd, id);
+		rc = CTL_NO;
+		break;
+	case STORE_REPLAY_DONE:
 		fprintf(stderr, "%s: dead letter %s was already replayed at %s "
-		    "by ", o->cmd, id, db_value(r, 0, 2));
-		text_put(stderr, db_value(r, 0, 1), db_length(r, 0, 1), 80,
-		    0);
+		    "by ", o->cmd, id, rp.prev_at);
+		text_put(stderr, rp.prev_by, strlen(rp.prev_by), 80, 0);
 		fprintf(stderr, "; --force replays it again\n");
 		rc = CTL_NO;
-		goto out;
-	}
-	if (a->payload_file != NULL) {
-		payload = fixed.data;
-		len = fixed.len;
-	} else {
-		if ((stored = db_bytea(r, 0, 4, &len)) == NULL) {
-			fprintf(stderr, "%s: the stored payload (%s bytes) is "
-			    "larger than %zu bytes\n", o->cmd,
-			    db_value(r, 0, 3), DLQ_PAYLOAD_MAX);
-			rc = CTL_NO;
-			goto out;
-		}
-		payload = stored;
-	}
-	topic = a->topic != NULL ? a->topic : db_value(r, 0, 0);
-	if (topic == NULL) { /* NOT NULL in the schema; stay safe anyway */
-		fprintf(stderr, "%s: dead letter %s has no topic; give --topic\n",
-		    o->cmd, id);
+		break;
+	case STORE_REPLAY_TOO_LARGE:
+		fprintf(stderr, "%s: %s\n", o->cmd, err);
 		rc = CTL_NO;
-		goto out;
-	}
-
-	memset(&mc, 0, sizeof(mc));
-	mc.uri = c->mqtt_uri;
-	mc.username = c->mqtt_username;
-	mc.password = c->mqtt_password;
-	mc.ca_file = c->mqtt_ca_file;
-	mc.cert_file = c->mqtt_cert_file;
-	mc.key_file = c->mqtt_key_file;
-	mc.timeout_ms = a->timeout_ms;
-	if ((m = mqttpub_open(&mc, err, sizeof(err))) == NULL ||
-	    mqttpub_publish(m, topic, payload, len, err, sizeof(err)) == -1) {
+		break;
+	case STORE_REPLAY_PUBLISH:
 		fprintf(stderr, "%s: dead letter %s not replayed: %s\n",
 		    o->cmd, id, err);
-		goto out;
-	}
-	/* The broker has it: now, and only now, the mark. */
-	done = db_query(db, "UPDATE dead_letter SET replayed_at ="
-	    " clock_timestamp(), replayed_by = $2 WHERE id = $1::bigint"
-	    " RETURNING " DB_RFC3339("replayed_at") " AS replayed_at",
-	    2, mark);
-	if (done == NULL || db_command(db, "COMMIT", 0, NULL) == -1) {
-		in_tx = done == NULL;
+		break;
+	case STORE_REPLAY_UNMARKED:
 		fprintf(stderr, "%s: dead letter %s WAS published to %s, but "
-		    "marking it replayed failed (see above); replaying it "
-		    "again only makes a duplicate, which the hub ignores\n",
-		    o->cmd, id, topic);
-		goto out;
+		    "%s; replaying it again only makes a duplicate, which the "
+		    "hub ignores\n", o->cmd, id, rp.topic_used, err);
+		break;
+	case STORE_REPLAY_DB:
+		fprintf(stderr, "%s: %s\n", o->cmd, err);
+		break;
 	}
-	in_tx = 0;
-	if (o->json) {
-		printf("{\"id\": %s, \"topic\": ", id);
-		json_put_string(stdout, topic, strlen(topic));
-		printf(", \"bytes\": %zu, \"payload\": \"%s\", "
-		    "\"replayed_by\": ", len, a->payload_file != NULL ?
-		    "fixed" : "stored");
-		json_put_string(stdout, a->actor, strlen(a->actor));
-		printf(", \"replayed_at\": \"%s\"}\n", db_value(done, 0, 0));
-	} else {
-		printf("dead letter %s replayed: published %zu bytes (%s "
-		    "payload) to ", id, len, a->payload_file != NULL ?
-		    "fixed" : "stored");
-		text_put(stdout, topic, strlen(topic), 0, 0);
-		printf(" and the broker acknowledged them; marked replayed at "
-		    "%s by ", db_value(done, 0, 0));
-		text_put(stdout, a->actor, strlen(a->actor), 0, 0);
-		printf(".\nThe hub validates it again: if it is still wrong, "
-		    "it becomes a new dead letter (simpulctl dlq list).\n");
-	}
-	rc = CTL_OK;
 out:
-	if (in_tx)
-		rollback(db);
-	mqttpub_close(m);
-	db_res_free(done);
-	db_res_free(r);
-	free(stored);
+	store_free(s);
 	buf_free(&fixed);
 	return rc;
 }
@@ -734,7 +727,7 @@ cmd_dlq(int argc, char **argv)
 	else if (strcmp(sub, "show") == 0)
 		rc = dlq_show(&o, db, idbuf, raw);
 	else
-		rc = dlq_replay(&o, db, &conn, idbuf, &ra);
+		rc = dlq_replay(&o, &conn, idbuf, &ra);
 	db_close(db);
 	opts_conn_free(&conn);
 	return rc;
