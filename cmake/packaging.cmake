@@ -14,7 +14,10 @@
 #                    simpul-adapter@.service with its drop-ins, man pages,
 #                    example configs (written by each daemon's -D at build
 #                    time, so they cannot drift)
-#   simpul-tools     simpulctl, simpul-loadgen
+#   simpul-tools     simpulctl, simpul-loadgen, simpul-broker-setup
+#                    (deploy/broker-setup) with clients.example
+#   simpul-console   simpul-console, its web pages (console/web), systemd
+#                    unit, man page and example config
 #
 # Build the packages from a build tree configured for /usr, because the
 # daemons look for the schemas in SIMPUL_DATADIR, which is derived from
@@ -62,6 +65,8 @@ foreach(_name ${SIMPUL_ADAPTER_NAMES})
   install(TARGETS simpul-${_name} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
     COMPONENT adapters)
 endforeach()
+install(TARGETS simpul-console RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
+  COMPONENT console)
 foreach(_tool simpulctl simpul-loadgen)
   if(TARGET ${_tool})
     install(TARGETS ${_tool} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
@@ -92,6 +97,11 @@ install(FILES ${CMAKE_SOURCE_DIR}/deploy/systemd/simpul-hub.service
   DESTINATION ${SIMPUL_UNITDIR} COMPONENT hub)
 install(FILES ${CMAKE_SOURCE_DIR}/deploy/systemd/simpul-adapter@.service
   DESTINATION ${SIMPUL_UNITDIR} COMPONENT adapters)
+install(FILES ${CMAKE_SOURCE_DIR}/deploy/systemd/simpul-console.service
+  DESTINATION ${SIMPUL_UNITDIR} COMPONENT console)
+install(FILES ${CMAKE_SOURCE_DIR}/deploy/console.conf.example
+  DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/simpul-console/examples
+  COMPONENT console)
 # Drop-ins of the template's instances: simpul-adapter@<name>.service.d/.
 file(GLOB _simpul_dropin_dirs LIST_DIRECTORIES true
   ${CMAKE_SOURCE_DIR}/deploy/systemd/simpul-adapter@*.service.d)
@@ -123,6 +133,8 @@ foreach(_page ${_simpul_man_pages})
   list(APPEND _simpul_man_outputs ${_gz})
   if(_cmd STREQUAL "simpul-hub")
     set(_component hub)
+  elseif(_cmd STREQUAL "simpul-console")
+    set(_component console)
   elseif(_cmd MATCHES "^simpul-(.*)$" AND CMAKE_MATCH_1 IN_LIST SIMPUL_ADAPTER_NAMES)
     set(_component adapters)
   else()
@@ -176,6 +188,8 @@ simpul_deb_scripts(hub simpul-hub no "simpul-hub.service" "simpul-hub.service")
 simpul_deb_scripts(adapters simpul-adapters no "'simpul-adapter@*.service'"
   "simpul-adapter@*.service")
 simpul_deb_scripts(tools simpul-tools no "" "")
+simpul_deb_scripts(console simpul-console no "simpul-console.service"
+  "simpul-console.service")
 
 # --- CPack ---------------------------------------------------------------------
 
@@ -188,7 +202,7 @@ set(CPACK_PACKAGE_CONTACT "Simpul maintainers <simpul@karokab.go.id>")
 set(CPACK_PACKAGING_INSTALL_PREFIX ${CMAKE_INSTALL_PREFIX})
 set(CPACK_GENERATOR DEB)
 set(CPACK_DEB_COMPONENT_INSTALL ON)
-set(CPACK_COMPONENTS_ALL common hub adapters tools)
+set(CPACK_COMPONENTS_ALL common hub adapters tools console)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_RELEASE 1)
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
@@ -222,9 +236,22 @@ Each runs as the systemd unit simpul-adapter@NAME.")
 
 set(CPACK_DEBIAN_TOOLS_PACKAGE_NAME simpul-tools)
 set(CPACK_COMPONENT_TOOLS_DEPENDS common)
-set(CPACK_DEBIAN_TOOLS_DESCRIPTION "Simpul event bus: simpulctl and simpul-loadgen
+# simpul-broker-setup runs openssl, and mosquitto_passwd on the broker host.
+set(CPACK_DEBIAN_TOOLS_PACKAGE_RECOMMENDS "openssl")
+set(CPACK_DEBIAN_TOOLS_PACKAGE_SUGGESTS "mosquitto")
+set(CPACK_DEBIAN_TOOLS_DESCRIPTION "Simpul event bus: simpulctl, simpul-loadgen, simpul-broker-setup
 simpulctl administers rules, cases, dead letters, the holiday calendar
-and migrations; simpul-loadgen publishes test load.")
+and migrations; simpul-loadgen publishes test load; simpul-broker-setup
+makes the broker's CA, certificates, passwords, ACL and TLS listeners.")
+
+set(CPACK_DEBIAN_CONSOLE_PACKAGE_NAME simpul-console)
+set(CPACK_DEBIAN_CONSOLE_PACKAGE_SUGGESTS "simpul-hub, simpul-tools")
+set(CPACK_COMPONENT_CONSOLE_DEPENDS common)
+set(CPACK_DEBIAN_CONSOLE_DESCRIPTION "Simpul event bus: the operator console
+A web console for the command centre over the hub's database: live
+events, the case queue with working-time SLA countdowns, case actions by
+role, vehicles on a map, dead letters, shift handover and SLA compliance.
+Users are managed with simpulctl user (simpul-tools).")
 
 # cpack reads this at packaging time: refuse a tree built for another
 # prefix, whose daemons would look for their schemas in the wrong place.

@@ -96,7 +96,12 @@ has simpul-hub "$arch" /usr/bin/simpul-hub \
     /usr/share/doc/simpul-hub/INSTALL.md \
     /usr/share/simpul/postgres-roles.sql
 has simpul-tools "$arch" /usr/bin/simpulctl /usr/bin/simpul-loadgen \
-    /usr/share/man/man1/simpulctl.1.gz
+    /usr/share/man/man1/simpulctl.1.gz /usr/sbin/simpul-broker-setup \
+    /usr/share/doc/simpul-tools/examples/clients.example
+has simpul-console "$arch" /usr/bin/simpul-console \
+    /usr/lib/systemd/system/simpul-console.service \
+    /usr/share/man/man8/simpul-console.8.gz \
+    /usr/share/doc/simpul-console/examples/console.conf.example
 adapter_files=(/usr/lib/systemd/system/simpul-adapter@.service
     /usr/lib/systemd/system/simpul-adapter@pengaduan.service.d/sms-spool.conf)
 for dir in "$src"/adapters/*/; do

@@ -13,5 +13,6 @@ int cmd_dlq(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 int cmd_case(int argc, char **argv);
 int cmd_calendar(int argc, char **argv);
+int cmd_user(int argc, char **argv);
 
 #endif

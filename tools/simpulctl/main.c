@@ -32,6 +32,8 @@ static const struct {
 	    "cases: list, show, act (verify, assign, resolve, ...)" },
 	{ "calendar", cmd_calendar,
 	    "holiday calendar: list, add, remove, import" },
+	{ "user", cmd_user,
+	    "console users: add, passwd, disable, enable, list" },
 };
 
 static void

@@ -1,0 +1,50 @@
+// dom.js: building the page without innerHTML.
+//
+// Everything the server sends (titles, payloads, schema errors) is outside
+// input; it only ever reaches the page as text nodes, so no markup in it can
+// run. h() is the one way the views make elements.
+
+// h('tr', {class: 'x', dataset: {id: 1}, onclick: f}, child, 'text', [more])
+export function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') el.className = v;
+    else if (k === 'dataset') Object.assign(el.dataset, v);
+    else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else if (k === 'value') el.value = v;
+    else if (v === true) el.setAttribute(k, '');
+    else el.setAttribute(k, String(v));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const c of children) {
+    if (c === undefined || c === null || c === false) continue;
+    if (Array.isArray(c)) append(el, c);
+    else if (c instanceof Node) el.appendChild(c);
+    else el.appendChild(document.createTextNode(String(c)));
+  }
+}
+
+export function clear(el) {
+  while (el.firstChild) el.removeChild(el.firstChild);
+  return el;
+}
+
+// A <select> whose first option means "any".
+export function select(name, anyLabel, values, current, onchange) {
+  return h('select', { name, onchange },
+    h('option', { value: '' }, anyLabel),
+    values.map(([v, label]) => h('option', { value: v, selected: v === current }, label)));
+}
+
+export function debounce(fn, ms) {
+  let timer = null;
+  return (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fn(...args), ms);
+  };
+}
