@@ -50,16 +50,19 @@ usage(void)
 	exit(2);
 }
 
-/* The origins a browser of this console sends (policy_csrf_ok). */
+/*
+ * The origins a browser of this console sends (policy_csrf_ok), with the
+ * port the server is bound to: the configured one may be 0 (any free port).
+ */
 static void
-self_origins(struct console *c)
+self_origins(struct console *c, int port)
 {
 	const struct console_config *cfg = c->cfg;
 	char host[64], err[128];
-	int port;
+	int cfg_port;
 
 	c->self_origins[0] = '\0';
-	if (httpd_parse_listen(cfg->listen, host, sizeof(host), &port, err,
+	if (httpd_parse_listen(cfg->listen, host, sizeof(host), &cfg_port, err,
 	    sizeof(err)) == 0) {
 		snprintf(c->self_origins, sizeof(c->self_origins),
 		    "http://%s%s%s:%d", strchr(host, ':') ? "[" : "", host,
@@ -96,7 +99,7 @@ run(struct console *c)
 	hw = hubwatch_start(c);
 	if ((srv = server_start(c)) == NULL)
 		goto out;
-	self_origins(c);
+	self_origins(c, server_port(srv));
 	log_info("console: listening on %s port=%d web_dir=%s",
 	    c->cfg->listen, server_port(srv), c->cfg->web_dir);
 	memset(&sa, 0, sizeof(sa));
