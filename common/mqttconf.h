@@ -106,6 +106,15 @@ int mqtt_conf_check(const struct mqtt_auth *a);
 int mqtt_conf_resolve(struct mqtt_auth *a, char **password,
     const char *password_file);
 
+/* mqtt_conf_resolve() for a config struct with MQTT_AUTH_CONF_KEYS' fields. */
+#define MQTT_CONF_RESOLVE(cfg)						\
+	mqtt_conf_resolve(&(struct mqtt_auth){ .uri = (cfg)->mqtt_uri,	\
+	    .username = (cfg)->mqtt_username,				\
+	    .ca_file = (cfg)->mqtt_ca_file,				\
+	    .cert_file = (cfg)->mqtt_cert_file,				\
+	    .key_file = (cfg)->mqtt_key_file },				\
+	    &(cfg)->mqtt_password, (cfg)->mqtt_password_file)
+
 /* 1 if uri is a TLS URI (ssl://, mqtts://, wss://). */
 int mqtt_conf_is_tls(const char *uri);
 

@@ -95,21 +95,6 @@ check_listen(const struct console_config *cfg, const char *path)
 	return 1;
 }
 
-static int
-check_mqtt(struct console_config *cfg)
-{
-	struct mqtt_auth a;
-
-	memset(&a, 0, sizeof(a));
-	a.uri = cfg->mqtt_uri;
-	a.username = cfg->mqtt_username;
-	a.ca_file = cfg->mqtt_ca_file;
-	a.cert_file = cfg->mqtt_cert_file;
-	a.key_file = cfg->mqtt_key_file;
-	return mqtt_conf_resolve(&a, &cfg->mqtt_password,
-	    cfg->mqtt_password_file);
-}
-
 int
 console_config_load(struct console_config *cfg, const char *path)
 {
@@ -148,7 +133,7 @@ console_config_load(struct console_config *cfg, const char *path)
 		errors++;
 	}
 	errors += check_listen(cfg, p);
-	errors += check_mqtt(cfg);
+	errors += MQTT_CONF_RESOLVE(cfg);
 	return errors;
 }
 

@@ -124,22 +124,6 @@ static const struct conf_env hub_env[] = {
 	{ "SIMPUL_PG", "postgres", "conninfo" },
 };
 
-/* The password from password_file or the environment; the TLS files. */
-static int
-hub_config_mqtt(struct hub_config *cfg)
-{
-	struct mqtt_auth a;
-
-	memset(&a, 0, sizeof(a));
-	a.uri = cfg->mqtt_uri;
-	a.username = cfg->mqtt_username;
-	a.ca_file = cfg->mqtt_ca_file;
-	a.cert_file = cfg->mqtt_cert_file;
-	a.key_file = cfg->mqtt_key_file;
-	return mqtt_conf_resolve(&a, &cfg->mqtt_password,
-	    cfg->mqtt_password_file);
-}
-
 int
 hub_config_load(struct hub_config *cfg, const char *path)
 {
@@ -186,7 +170,7 @@ hub_config_load(struct hub_config *cfg, const char *path)
 		    "config", err);
 		errors++;
 	}
-	errors += hub_config_mqtt(cfg);
+	errors += MQTT_CONF_RESOLVE(cfg);
 	if (errors == 0 && cfg->mqtt_client_id == NULL)
 		cfg->mqtt_client_id = xasprintf("simpul-hub-%s",
 		    cfg->instance);

@@ -189,22 +189,6 @@ adapter_opd_ok(const char *s)
 	return n >= 2;
 }
 
-/* The password from password_file or the environment; the TLS files. */
-static int
-adapter_check_mqtt(struct adapter_config *ac)
-{
-	struct mqtt_auth a;
-
-	memset(&a, 0, sizeof(a));
-	a.uri = ac->mqtt_uri;
-	a.username = ac->mqtt_username;
-	a.ca_file = ac->mqtt_ca_file;
-	a.cert_file = ac->mqtt_cert_file;
-	a.key_file = ac->mqtt_key_file;
-	return mqtt_conf_resolve(&a, &ac->mqtt_password,
-	    ac->mqtt_password_file);
-}
-
 /* Checks and defaults that span keys; returns the number of errors. */
 static int
 adapter_check(struct adapter *ad, const char *path)
@@ -234,7 +218,7 @@ adapter_check(struct adapter *ad, const char *path)
 		log_warnx("%s: [mqtt] uri is empty", path);
 		errors++;
 	} else
-		errors += adapter_check_mqtt(ac);
+		errors += MQTT_CONF_RESOLVE(ac);
 	if (ac->schemas == NULL)
 		ac->schemas = xstrdup(schemaset_default_dir());
 	if (*ac->schemas == '\0') {

@@ -78,22 +78,6 @@ dup_or_null(const char *s)
 	return s != NULL ? xstrdup(s) : NULL;
 }
 
-/* The password from password_file or the environment; the TLS files. */
-static int
-conn_mqtt(struct ctl_conn *c)
-{
-	struct mqtt_auth a;
-
-	memset(&a, 0, sizeof(a));
-	a.uri = c->mqtt_uri;
-	a.username = c->mqtt_username;
-	a.ca_file = c->mqtt_ca_file;
-	a.cert_file = c->mqtt_cert_file;
-	a.key_file = c->mqtt_key_file;
-	return mqtt_conf_resolve(&a, &c->mqtt_password,
-	    c->mqtt_password_file);
-}
-
 int
 opts_conn_load(const struct ctl_opts *o, struct ctl_conn *c)
 {
@@ -106,7 +90,7 @@ opts_conn_load(const struct ctl_opts *o, struct ctl_conn *c)
 		    NULL);
 		errors += conf_apply_env(conn_keys, nitems(conn_keys), c,
 		    conn_env, nitems(conn_env));
-		errors += conn_mqtt(c);
+		errors += MQTT_CONF_RESOLVE(c);
 		if (errors > 0) {
 			opts_conn_free(c);
 			return -1;
