@@ -689,29 +689,37 @@ h_alerts(struct req *r, struct answer *a, char **seg)
 	    "  (SELECT min((p.x).id)::text FROM page p) END)::text", 4, params);
 }
 
-/* from= and to= (RFC 3339); defaults: the last 24 hours / 30 days. */
+/*
+ * A report over a period: the parameters $1 (the user's OPD scope), $2
+ * and $3 (from= and to=, RFC 3339, NULL when not given: each report's SQL
+ * has its own default period). The strings live in p.
+ */
+struct period {
+	char from[32], to[32];
+	const char *params[3];
+};
+
 static int
-period(struct req *r, struct answer *a, char from[32], char to[32])
+period(struct req *r, struct answer *a, struct period *p)
 {
-	if (param_time(qv(r, "from"), from) == -1)
+	if (param_time(qv(r, "from"), p->from) == -1)
 		return bad_param(a, "from"), -1;
-	if (param_time(qv(r, "to"), to) == -1)
+	if (param_time(qv(r, "to"), p->to) == -1)
 		return bad_param(a, "to"), -1;
+	p->params[0] = scope(r);
+	p->params[1] = p->from[0] != '\0' ? p->from : NULL;
+	p->params[2] = p->to[0] != '\0' ? p->to : NULL;
 	return 0;
 }
 
 static int
 h_escalations(struct req *r, struct answer *a, char **seg)
 {
-	char from[32], to[32];
-	const char *params[3];
+	struct period p;
 
 	(void)seg;
-	if (period(r, a, from, to) == -1)
+	if (period(r, a, &p) == -1)
 		return 0;
-	params[0] = scope(r);
-	params[1] = from[0] != '\0' ? from : NULL;
-	params[2] = to[0] != '\0' ? to : NULL;
 	return json_answer(r, a,
 	    "SELECT json_build_object('items', coalesce(json_agg("
 	    " json_build_object('case_id', c.id, 'human_id', c.human_id,"
@@ -726,7 +734,7 @@ h_escalations(struct req *r, struct answer *a, char **seg)
 	    "  AND x.escalated_at < coalesce($3::timestamptz, 'infinity')"
 	    "  ORDER BY x.escalated_at DESC LIMIT 1000) x"
 	    " JOIN case_record c ON c.id = x.case_id"
-	    " WHERE ($1::text IS NULL OR c.opd = $1)", 3, params);
+	    " WHERE ($1::text IS NULL OR c.opd = $1)", 3, p.params);
 }
 
 /* --- reports ----------------------------------------------------------- */
@@ -734,15 +742,11 @@ h_escalations(struct req *r, struct answer *a, char **seg)
 static int
 h_handover(struct req *r, struct answer *a, char **seg)
 {
-	char from[32], to[32];
-	const char *params[3];
+	struct period p;
 
 	(void)seg;
-	if (period(r, a, from, to) == -1)
+	if (period(r, a, &p) == -1)
 		return 0;
-	params[0] = scope(r);
-	params[1] = from[0] != '\0' ? from : NULL;
-	params[2] = to[0] != '\0' ? to : NULL;
 	/*
 	 * Each count is one grouped pass (no subquery per OPD, which made the
 	 * planner expect a huge cost and spend a second compiling it with
@@ -785,21 +789,17 @@ h_handover(struct req *r, struct answer *a, char **seg)
 	    "  AND ($1::text IS NULL OR c.opd = $1)"
 	    "  ORDER BY c.due_at NULLS LAST, c.id LIMIT 1000) p), '[]'::json),"
 	    " 'open_total', (SELECT coalesce(sum(open), 0) FROM per))::text",
-	    3, params);
+	    3, p.params);
 }
 
 static int
 h_leadership(struct req *r, struct answer *a, char **seg)
 {
-	char from[32], to[32];
-	const char *params[3];
+	struct period p;
 
 	(void)seg;
-	if (period(r, a, from, to) == -1)
+	if (period(r, a, &p) == -1)
 		return 0;
-	params[0] = scope(r);
-	params[1] = from[0] != '\0' ? from : NULL;
-	params[2] = to[0] != '\0' ? to : NULL;
 	/*
 	 * On time: the case was assigned (forwarded to its OPD) by the
 	 * verify deadline counted from its opening, and resolved by the
@@ -863,7 +863,7 @@ h_leadership(struct req *r, struct answer *a, char **seg)
 	    "  s.followup_on_time) / nullif(s.verified_on_time + s.verified_late"
 	    "  + s.followup_on_time + s.followup_late, 0), 1))"
 	    " ORDER BY s.opd), '[]'::json), 'next', NULL)::text FROM s",
-	    3, params);
+	    3, p.params);
 }
 
 static int
