@@ -182,14 +182,32 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- An event as a row of /api/events and the live feed: the envelope's
--- attributes and a one-line summary from the data (its title, summary,
--- description, or status, whichever comes first), never the whole data.
+-- attributes and a one-line summary from the data, never the whole data:
+-- for the types an operator scans the feed for, what identifies them
+-- (vehicle and speed, alarm, SP2D number and amount, permit and
+-- applicant, budget line); else its title, summary, description, message
+-- or status, whichever comes first.
 CREATE FUNCTION simpul_console_event_json(e event) RETURNS json
 LANGUAGE sql STABLE AS $$
 	SELECT json_build_object('id', e.id, 'time', e.time,
 		'stored_at', e.stored_at, 'type', e.type, 'source', e.source,
 		'opd', e.opd, 'subject', e.subject,
-		'summary', left(coalesce(e.data->>'title', e.data->>'summary',
+		'summary', left(coalesce(CASE
+			WHEN e.type = 'gps.position' THEN concat_ws(' ',
+				e.data->>'plate', (e.data->>'speed_kmh') || ' km/h',
+				'@ ' || (e.data->>'lat') || ',' || (e.data->>'lon'))
+			WHEN e.type = 'gps.alarm' THEN concat_ws(' ',
+				upper(e.data->>'alarm'), e.data->>'plate',
+				'@ ' || (e.data->>'lat') || ',' || (e.data->>'lon'))
+			WHEN e.type LIKE 'sp2d.%' THEN concat_ws(' ',
+				e.data->>'nomor_sp2d', 'Rp ' || (e.data->>'nilai'),
+				e.data->>'penerima')
+			WHEN e.type LIKE 'permit.%' THEN concat_ws(' ',
+				e.data->>'nomor_permohonan', e.data->>'jenis_izin',
+				e.data->>'pemohon')
+			WHEN e.type = 'simda.realization' THEN concat_ws(' ',
+				e.data->>'kode_rekening', e.data->>'uraian')
+			END, e.data->>'title', e.data->>'summary',
 			e.data->>'description', e.data->>'message',
 			e.data->>'status', ''), 200),
 		'cursor', (extract(epoch FROM e.time) * 1000000)::bigint::text

@@ -201,6 +201,9 @@ async function main() {
       const rows = [...document.querySelectorAll('#feed-table tr.ev')];
       return rows.length > 0 && rows.every((r) => r.dataset.type === 'gps.position');
     });
+    // A position says which vehicle, how fast and where.
+    const line = await page.locator('#feed-table tr.ev[data-type="gps.position"]').first().innerText();
+    if (!/BK \d+ KA .*km\/h @ \d+\.\d+,\d+\.\d+/.test(line)) throw new Error(`summary of a position: ${line}`);
     await page.fill('input[name=type]', '');
     await page.waitForSelector(`#feed-table tr.ev[data-id="${COMPLAINT_EVENT}"]`);
   });
