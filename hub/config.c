@@ -73,6 +73,10 @@ static const struct conf_key hub_keys[] = {
 	{ "postgres", "retention_months", CONF_INT, "0", 0, 1200,
 	    F(retention_months),
 	    "Drop event partitions older than this many months; 0 keeps all" },
+	{ "postgres", "migrate", CONF_BOOL, "on", 0, 0, F(pg_migrate),
+	    "Apply pending schema migrations at start, when the role owns "
+	    "the schema; off: only check, and refuse to start if any is "
+	    "pending (run simpulctl migrate as simpul_admin)" },
 
 	{ "journal", "dir", CONF_STR, "/var/lib/simpul/journal", 0, 0,
 	    F(journal_dir),

@@ -37,6 +37,7 @@ struct hub_config {
 	uint64_t batch_bytes;
 	int64_t reconnect_max_ms;
 	long retention_months;
+	int pg_migrate;
 	/* [journal] */
 	char *journal_dir;
 	int64_t fsync_interval_ms;

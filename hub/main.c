@@ -127,6 +127,33 @@ connect_store(struct hub *h)
 	return s;
 }
 
+/*
+ * Brings the schema up to date, or checks that it is: with separate roles
+ * (docs/security.md) the hub's role does not own the schema and may not
+ * migrate, so pending migrations stop it with what to run instead.
+ */
+static int
+prepare_schema(struct hub *h)
+{
+	const char *first;
+	int pending, may_migrate;
+
+	if (store_migration_check(h->store, &pending, &first,
+	    &may_migrate) == -1)
+		return -1;
+	if (pending == 0)
+		return 0;
+	if (h->cfg.pg_migrate && may_migrate)
+		return store_migrate(h->store) == -1 ? -1 : 0;
+	log_warnx("hub: %d database migration%s pending (first: %s) and this "
+	    "hub may not apply them (%s); run `simpulctl migrate` as the "
+	    "schema owner (simpul_admin), then start the hub again", pending,
+	    pending == 1 ? " is" : "s are", first, h->cfg.pg_migrate ?
+	    "its PostgreSQL role does not own the schema" :
+	    "[postgres] migrate = off");
+	return -1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -205,7 +232,7 @@ main(int argc, char **argv)
 	    h.cfg.instance, h.cfg.site, h.cfg.journal_dir);
 	if ((h.store = connect_store(&h)) == NULL)
 		return 0;
-	if (store_migrate(h.store) == -1 ||
+	if (prepare_schema(&h) == -1 ||
 	    store_checkpoint_get(h.store, &checkpoint) == -1 ||
 	    store_ensure_partitions(h.store, clock_wall_ms()) == -1) {
 		log_warnx("hub: cannot prepare the database");

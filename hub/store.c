@@ -402,6 +402,45 @@ store_migration_status(struct store *s, void (*fn)(void *, const char *, int),
 	return 0;
 }
 
+struct pending_count {
+	int n;
+	const char *first;
+};
+
+static void
+count_pending(void *arg, const char *name, int applied)
+{
+	struct pending_count *p = arg;
+
+	if (applied)
+		return;
+	if (p->n++ == 0)
+		p->first = name;
+}
+
+int
+store_migration_check(struct store *s, int *pending, const char **first,
+    int *may_migrate)
+{
+	struct pending_count p = { 0, NULL };
+	PGresult *r;
+
+	if (store_migration_status(s, count_pending, &p) == -1)
+		return -1;
+	/* No regclass literal: it would be resolved even when unused. */
+	r = PQexec(s->conn, "SELECT coalesce((SELECT pg_has_role(relowner, "
+	    "'USAGE') FROM pg_class WHERE oid = "
+	    "to_regclass('schema_migration')), "
+	    "has_schema_privilege('public', 'CREATE'))");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
+		return store_fail(s, r, "checking the right to migrate");
+	*may_migrate = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	PQclear(r);
+	*pending = p.n;
+	*first = p.first;
+	return 0;
+}
+
 int
 store_checkpoint_get(struct store *s, uint64_t *seq)
 {

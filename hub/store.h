@@ -56,6 +56,15 @@ int store_ping(struct store *s);
  * Returns the number applied, or -1.
  */
 int store_migrate(struct store *s);
+/*
+ * Without changing anything: how many embedded migrations are pending, the
+ * first pending one's name, and whether this session may apply them (it
+ * belongs to the role that owns the schema, i.e. schema_migration's owner;
+ * on an empty database, it may create in schema public). A hub connected
+ * as simpul_hub may not (docs/security.md).
+ */
+int store_migration_check(struct store *s, int *pending, const char **first,
+    int *may_migrate);
 /* Prints the migrations and whether each is applied (simpulctl). */
 int store_migration_status(struct store *s, void (*fn)(void *arg,
     const char *name, int applied), void *arg);

@@ -25,7 +25,12 @@
 #include "util.h"
 
 /* --- the hub's schema (hub/migrations/0001_core.sql, 0002_cases.sql) ---- */
-#define T_EVENT		"event"
+/*
+ * Events through the reporting view (migration 0007): it lacks reporters'
+ * names and contacts, which Open311 does not publish anyway, so the
+ * [casedb] dsn can be the read-only simpul_read.
+ */
+#define T_EVENT		"report_event"
 #define T_CASE		"case_record"
 #define T_HISTORY	"case_history"
 #define EV_TYPE		"complaint.created"

@@ -8,7 +8,7 @@
 #  - /healthz is 200 "ok", 503 with the reason while PostgreSQL or the
 #    broker is stopped, and 200 again after they are back;
 #  - other paths are 404, other methods 405;
-#  - simpul_read reads the events and can change nothing;
+#  - simpul_read reads the events (report_event) and can change nothing;
 #  - the GPS adapter's endpoint counts an OsmAnd position the hub stores.
 . "$SIMPUL_SRC/tests/integration/lib.sh"
 . "$SIMPUL_SRC/tests/integration/hub_lib.sh"
@@ -21,23 +21,25 @@ STACK=$SIMPUL_SRC/deploy/stack
 # --- the database as deploy/INSTALL.md makes it ----------------------------
 DB=simpul_metrics
 if psql -XAtq -v ON_ERROR_STOP=1 -v db=$DB -v hub_password=hub-pw \
-    -v read_password=read-pw -f "$SIMPUL_SRC/deploy/postgres-roles.sql" \
+    -v read_password=read-pw -v admin_password=admin-pw \
+    -v console_password=console-pw -f "$SIMPUL_SRC/deploy/postgres-roles.sql" \
     >"$IT_DIR/log/roles.log" 2>&1; then
 	it_pass "deploy/postgres-roles.sql"
 else
 	it_fail "deploy/postgres-roles.sql: $(cat "$IT_DIR/log/roles.log")"
 fi
 psql -XAtq -v ON_ERROR_STOP=1 -v db=$DB -v hub_password=x -v read_password=y \
-    -f "$SIMPUL_SRC/deploy/postgres-roles.sql" >/dev/null 2>&1 &&
+    -v admin_password=z -v console_password=w -f "$SIMPUL_SRC/deploy/postgres-roles.sql" >/dev/null 2>&1 &&
     it_pass "deploy/postgres-roles.sql runs again without harm" ||
     it_fail "deploy/postgres-roles.sql fails the second time"
 HUB_PG="host=$PGHOST port=$PGPORT dbname=$DB user=simpul_hub password=hub-pw"
 READ_PG="host=$PGHOST port=$PGPORT dbname=$DB user=simpul_read password=read-pw"
+ADMIN_PG="host=$PGHOST port=$PGPORT dbname=$DB user=simpul_admin password=admin-pw"
 
 hub_conf m1 "[http]" "listen = 127.0.0.1:0"
-SIMPUL_PG=$HUB_PG "$SIMPUL_BIN/simpulctl" migrate -c "$IT_DIR/m1.conf" \
-    >"$IT_DIR/log/migrate.log" 2>&1 && it_pass "simpulctl migrate as simpul_hub" ||
-    it_fail "simpulctl migrate as simpul_hub: $(cat "$IT_DIR/log/migrate.log")"
+SIMPUL_PG=$ADMIN_PG "$SIMPUL_BIN/simpulctl" migrate -c "$IT_DIR/m1.conf" \
+    >"$IT_DIR/log/migrate.log" 2>&1 && it_pass "simpulctl migrate as simpul_admin" ||
+    it_fail "simpulctl migrate as simpul_admin: $(cat "$IT_DIR/log/migrate.log")"
 export SIMPUL_PG=$HUB_PG
 hub_start m1
 PORT=$(sed -n 's/.*httpd: hub: serving .* port \([0-9]*\).*/\1/p' "$IT_DIR/log/m1.log" | tail -n 1)
@@ -160,7 +162,7 @@ promcheck "$IT_DIR/load.txt" "the hub's /metrics after a load"
 it_assert_eq "$(awk '$1 == "simpul_http_requests_total{code=\"405\"}" { print $2 }' "$IT_DIR/load.txt")" 1 "the endpoint counted the 405"
 
 # --- the read-only role ----------------------------------------------------------
-it_assert_eq "$(psql -XAtq "$READ_PG" -c "select count(*) from event where id like 'mt-%'" 2>&1)" 300 "simpul_read reads the events"
+it_assert_eq "$(psql -XAtq "$READ_PG" -c "select count(*) from report_event where id like 'mt-%'" 2>&1)" 300 "simpul_read reads the events (report_event)"
 out=$(psql -XAtq "$READ_PG" -c "set default_transaction_read_only = off" -c "delete from event" 2>&1)
 case $out in
 *"permission denied"*) it_pass "simpul_read cannot delete events" ;;
