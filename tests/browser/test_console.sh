@@ -104,7 +104,7 @@ EOF
 it_assert_ok "simpul-console -n accepts the config" "$CONSOLE" -n -c "$IT_DIR/console.conf"
 # As broker client admin: it watches the hub's status topic and replays
 # dead letters of any OPD to their original topics.
-it_spawn console it_as admin "$CONSOLE" -d -c "$IT_DIR/console.conf" >/dev/null
+it_spawn console it_as console "$CONSOLE" -d -c "$IT_DIR/console.conf" >/dev/null
 CONSOLE_PID=$IT_LAST_PID
 it_wait_for 30 "simpul-console to answer" bash -c "curl -s -o /dev/null -w '%{http_code}' '$URL/api/me' | grep -q 401" ||
     it_die "simpul-console did not start"
@@ -198,7 +198,7 @@ control_loop()
 			hub-start) hub_start hub1 ;;
 			console-restart)
 				it_kill "$CONSOLE_PID"
-				it_spawn console it_as admin "$CONSOLE" -d -c "$IT_DIR/console.conf" >/dev/null
+				it_spawn console it_as console "$CONSOLE" -d -c "$IT_DIR/console.conf" >/dev/null
 				CONSOLE_PID=$IT_LAST_PID
 				it_wait_for 30 "simpul-console to answer again" bash -c "curl -s -o /dev/null -w '%{http_code}' '$URL/api/me' | grep -q 401"
 				;;

@@ -208,6 +208,23 @@ refused admin karo/cmd/cc/case/verify '{"case":"x"}' hub-ev "admin sending a com
 marker hub-ev adapter-dishub karo/ev/dishub/gps/ready
 not_delivered "admin's command"
 it_assert_ok "admin's event reached the hub" has_line hub-ev "karo/ev/bpkad/sppidol/sp2d.issued replayed"
+# console (simpul-console) replays dead letters into any OPD's ingest
+# topic and reads the hubs' status, nothing else: no events, no feeds, no
+# commands.
+pub console karo/ev/dishub/pengaduan/complaint.created console-replay >/dev/null
+it_assert_eq "$?" 0 "the console replays an event on its ingest topic"
+refused console karo/cmd/cc/case/verify '{"case":"y"}' hub-ev "the console sending a command"
+marker hub-ev adapter-dishub karo/ev/dishub/gps/ready
+not_delivered "the console's command"
+it_assert_ok "the console's replay reached the hub" has_line hub-ev "karo/ev/dishub/pengaduan/complaint.created console-replay"
+pub hub karo/hub/status/it-console online -r >/dev/null
+pub hub karo/feed/it-console routed -r >/dev/null
+it_assert_eq "$(it_as console mosquitto_sub -V 5 -t karo/hub/status/it-console -C 1 -W 5 2>/dev/null)" online \
+    "the console reads a hub's retained status"
+it_assert_eq "$(it_as console mosquitto_sub -V 5 -t karo/feed/it-console -C 1 -W 3 2>/dev/null)" "" \
+    "the console reads no feed"
+pub hub karo/hub/status/it-console '' -r >/dev/null
+pub hub karo/feed/it-console '' -r >/dev/null
 
 # $SYS is for the hub (monitoring), not for adapters.
 sys=$(it_as adapter-dishub mosquitto_sub -V 5 -t '$SYS/broker/version' -C 1 -W 3 2>/dev/null)

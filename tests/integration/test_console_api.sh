@@ -37,8 +37,8 @@ console_start()
 		printf '[postgres]\nconninfo = %s\n[mqtt]\nuri = %s\n' "$SIMPUL_PG" "$SIMPUL_MQTT_URI"
 	} >"$IT_DIR/$name.conf"
 	# The console replays dead letters into any OPD's ingest topic and
-	# watches the hub's status: the stack's admin client may do both.
-	it_spawn "$name" it_as admin "$SIMPUL_BIN/simpul-console" -c "$IT_DIR/$name.conf" >/dev/null
+	# watches the hub's status: the stack's console client may do both.
+	it_spawn "$name" it_as console "$SIMPUL_BIN/simpul-console" -c "$IT_DIR/$name.conf" >/dev/null
 	CON_PID=$IT_LAST_PID
 	it_wait_for 20 "console $name to listen" \
 	    curl -s -o /dev/null "http://127.0.0.1:$port/api/me"
