@@ -168,6 +168,7 @@ calendar_list(struct ctl_opts *o, struct db *db, const char *year)
 {
 	struct db_sql q;
 	struct db_res *r;
+	char none[40];
 
 	db_sql_init(&q, "SELECT to_char(day, 'YYYY-MM-DD') AS day,"
 	    " trim(to_char(day, 'Day')) AS weekday, name, created_by,"
@@ -179,14 +180,9 @@ calendar_list(struct ctl_opts *o, struct db *db, const char *year)
 	db_sql_add(&q, " ORDER BY day", NULL);
 	if ((r = db_sql_run(db, &q)) == NULL)
 		return CTL_FAIL;
-	if (o->json)
-		db_print_json(r, stdout);
-	else if (db_rows(r) == 0)
-		fprintf(stderr, "no holidays%s%s\n", year != NULL ? " in " : "",
-		    year != NULL ? year : "");
-	else
-		db_print_table(r, stdout, 0, 60);
-	db_res_free(r);
+	snprintf(none, sizeof(none), "no holidays%s%.16s",
+	    year != NULL ? " in " : "", year != NULL ? year : "");
+	db_print_list(r, o->json, none, 60);
 	return CTL_OK;
 }
 

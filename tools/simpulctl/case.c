@@ -144,13 +144,7 @@ case_list(struct ctl_opts *o, struct db *db, const struct list_args *a)
 	    limit);
 	if ((r = db_sql_run(db, &q)) == NULL)
 		return CTL_FAIL;
-	if (o->json)
-		db_print_json(r, stdout);
-	else if (db_rows(r) == 0)
-		fprintf(stderr, "no cases match\n");
-	else
-		db_print_table(r, stdout, 0, 60);
-	db_res_free(r);
+	db_print_list(r, o->json, "no cases match", 60);
 	return CTL_OK;
 }
 

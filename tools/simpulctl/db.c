@@ -620,6 +620,18 @@ db_print_json_row_n(const struct db_res *r, int row, int ncols, FILE *out)
 }
 
 void
+db_print_list(struct db_res *r, int json, const char *none, size_t maxw)
+{
+	if (json)
+		db_print_json(r, stdout);
+	else if (db_rows(r) == 0)
+		fprintf(stderr, "%s\n", none);
+	else
+		db_print_table(r, stdout, 0, maxw);
+	db_res_free(r);
+}
+
+void
 db_print_json(const struct db_res *r, FILE *out)
 {
 	int i, rows = db_rows(r);

@@ -102,6 +102,13 @@ void db_print_table(const struct db_res *r, FILE *out, size_t indent,
     size_t maxw);
 /* Every row as a JSON array of objects, one object per line. */
 void db_print_json(const struct db_res *r, FILE *out);
+/*
+ * A list command's answer on stdout: every row as JSON (json), else as a
+ * table with cells cut at maxw, or none on stderr when there is no row.
+ * Frees r.
+ */
+void db_print_list(struct db_res *r, int json, const char *none,
+    size_t maxw);
 /* One row as a JSON object (of its first ncols columns). */
 void db_print_json_row(const struct db_res *r, int row, FILE *out);
 void db_print_json_row_n(const struct db_res *r, int row, int ncols,

@@ -147,13 +147,7 @@ dlq_list(struct ctl_opts *o, struct db *db, struct list_args *a)
 	    limit);
 	if ((r = db_sql_run(db, &q)) == NULL)
 		return CTL_FAIL;
-	if (o->json)
-		db_print_json(r, stdout);
-	else if (db_rows(r) == 0)
-		fprintf(stderr, "no dead letters match\n");
-	else
-		db_print_table(r, stdout, 0, 48);
-	db_res_free(r);
+	db_print_list(r, o->json, "no dead letters match", 48);
 	return CTL_OK;
 }
 

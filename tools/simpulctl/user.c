@@ -207,13 +207,7 @@ user_list(struct ctl_opts *o, struct db *db)
 	    " FROM console_user u ORDER BY name", 0, NULL);
 	if (r == NULL)
 		return CTL_FAIL;
-	if (o->json)
-		db_print_json(r, stdout);
-	else if (db_rows(r) == 0)
-		fprintf(stderr, "no users\n");
-	else
-		db_print_table(r, stdout, 0, 40);
-	db_res_free(r);
+	db_print_list(r, o->json, "no users", 40);
 	return CTL_OK;
 }
 
