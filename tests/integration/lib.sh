@@ -459,3 +459,50 @@ it_die()
 	it_fail "$*"
 	it_done
 }
+
+# it_cert_broker DIR CLIENTS: a second Mosquitto, TLS only with
+# require_certificate true, set up by deploy/broker-setup into DIR/sec from
+# the client list CLIENTS (its text), on free ports (not claimed like
+# deploy/stack's: a bind failure is retried on others). Sets IT_CB_PORT,
+# IT_CB_WS_PORT, IT_CB_PID and IT_CB_OWNER (broker-setup's --owner
+# arguments, for running it again); fails the test if it cannot start.
+it_cert_broker()
+{
+	local dir=$1 i try p=()
+
+	mkdir -p "$dir"
+	chmod 0755 "$dir"
+	printf '%s\n' "$2" >"$dir/clients.list"
+	IT_CB_OWNER=()
+	[ "$(id -u)" -ne 0 ] || IT_CB_OWNER=(--owner mosquitto)
+	for try in 1 2 3 4 5; do
+		p=()
+		for ((i = 0; i < 200 && ${#p[@]} < 2; i++)); do
+			IT_CB_PORT=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
+			[ -n "$(ss -Htan "( sport = :$IT_CB_PORT )" 2>/dev/null)" ] ||
+			    [ "${p[0]:-}" = "$IT_CB_PORT" ] || p+=("$IT_CB_PORT")
+		done
+		[ ${#p[@]} -eq 2 ] || continue
+		IT_CB_PORT=${p[0]} IT_CB_WS_PORT=${p[1]}
+		"$SIMPUL_SRC/deploy/broker-setup" --clients "$dir/clients.list" \
+		    --out "$dir/sec" --host localhost --bind 127.0.0.1 \
+		    --port "$IT_CB_PORT" --ws-port "$IT_CB_WS_PORT" \
+		    --require-certificate "${IT_CB_OWNER[@]}" \
+		    >>"$IT_DIR/log/setup2.log" 2>&1 ||
+		    it_die "broker-setup --require-certificate failed"
+		{
+			echo "log_dest stderr"
+			[ "$(id -u)" -ne 0 ] || echo "user mosquitto"
+			cat "$dir/sec/mosquitto-tls.conf"
+		} >"$dir/mosquitto.conf"
+		it_spawn mq2 "$(command -v mosquitto || echo /usr/sbin/mosquitto)" \
+		    -c "$dir/mosquitto.conf" >/dev/null
+		IT_CB_PID=$IT_LAST_PID
+		for ((i = 0; i < 50; i++)); do
+			[ -n "$(ss -Htln "( sport = :$IT_CB_PORT )")" ] && return 0
+			it_alive "$IT_CB_PID" || break
+			sleep 0.1
+		done
+	done
+	it_die "the require_certificate broker did not start"
+}

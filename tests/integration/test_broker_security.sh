@@ -312,48 +312,12 @@ printf 'a hub\nb adapter "x y"\n' >"$bad"
 "$SETUP" --clients "$bad" --out "$IT_DIR/bad" >/dev/null 2>&1
 it_assert_ne "$?" 0 "broker-setup refuses a malformed OPD"
 
-# A second broker, TLS with require_certificate true, on a free port (not
-# claimed like deploy/stack's ports: a bind failure is retried on others).
-free_port()
-{
-	local p i
-
-	for ((i = 0; i < 200; i++)); do
-		p=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
-		[ -z "$(ss -Htan "( sport = :$p )" 2>/dev/null)" ] && { echo "$p"; return 0; }
-	done
-	return 1
-}
+# A second broker, TLS with require_certificate true.
 C2=$IT_DIR/mq2
-mkdir -p "$C2"
-chmod 0755 "$C2"
-printf 'hub hub\nadapter-dishub adapter dishub\n' >"$C2/clients.list"
-owner=()
-[ "$(id -u)" -ne 0 ] || owner=(--owner mosquitto)
-started=0
-for _ in 1 2 3 4 5; do
-	P2=$(free_port) && W2=$(free_port) && [ "$P2" != "$W2" ] || continue
-	"$SETUP" --clients "$C2/clients.list" --out "$C2/sec" --host localhost --bind 127.0.0.1 \
-	    --port "$P2" --ws-port "$W2" --require-certificate "${owner[@]}" >>"$IT_DIR/log/setup2.log" 2>&1 ||
-	    it_die "broker-setup --require-certificate failed"
-	{
-		echo "log_dest stderr"
-		[ "$(id -u)" -ne 0 ] || echo "user mosquitto"
-		cat "$C2/sec/mosquitto-tls.conf"
-	} >"$C2/mosquitto.conf"
-	it_spawn mq2 "$(command -v mosquitto || echo /usr/sbin/mosquitto)" -c "$C2/mosquitto.conf" >/dev/null
-	mq2=$IT_LAST_PID
-	for ((i = 0; i < 50; i++)); do
-		[ -n "$(ss -Htln "( sport = :$P2 )")" ] && break
-		it_alive "$mq2" || break
-		sleep 0.1
-	done
-	if it_alive "$mq2" && [ -n "$(ss -Htln "( sport = :$P2 )")" ]; then
-		started=1
-		break
-	fi
-done
-[ "$started" -eq 1 ] || it_die "the require_certificate broker did not start"
+it_cert_broker "$C2" 'hub hub
+adapter-dishub adapter dishub'
+P2=$IT_CB_PORT W2=$IT_CB_WS_PORT
+owner=("${IT_CB_OWNER[@]}")
 it_assert_eq "$(grep -c '^require_certificate true' "$C2/sec/mosquitto-tls.conf")" 2 \
     "--require-certificate sets require_certificate true on both listeners"
 

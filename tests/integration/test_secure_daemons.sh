@@ -176,47 +176,10 @@ it_assert_ok "... and names the file: $(printf '%s' "$out" | grep -o 'mqtt: ca_f
     grep -q "mqtt: ca_file $IT_DIR/no-such-ca.crt: No such file or directory" <<<"$out"
 
 # --- client certificates: another CA's is refused ---------------------------------
-# A second broker, from deploy/broker-setup --require-certificate, on free
-# ports (not claimed like deploy/stack's: a bind failure is retried).
-free_port()
-{
-	local p i
-
-	for ((i = 0; i < 200; i++)); do
-		p=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
-		[ -z "$(ss -Htan "( sport = :$p )" 2>/dev/null)" ] && { echo "$p"; return 0; }
-	done
-	return 1
-}
+# A second broker, from deploy/broker-setup --require-certificate.
 C2=$IT_DIR/mq2
-mkdir -p "$C2"
-chmod 0755 "$C2"
-printf 'hub hub\n' >"$C2/clients.list"
-owner=()
-[ "$(id -u)" -ne 0 ] || owner=(--owner mosquitto)
-started=0
-for _ in 1 2 3 4 5; do
-	P2=$(free_port) && W2=$(free_port) && [ "$P2" != "$W2" ] || continue
-	"$SIMPUL_SRC/deploy/broker-setup" --clients "$C2/clients.list" --out "$C2/sec" --host localhost \
-	    --bind 127.0.0.1 --port "$P2" --ws-port "$W2" --require-certificate "${owner[@]}" \
-	    >>"$IT_DIR/log/setup2.log" 2>&1 || it_die "broker-setup --require-certificate failed"
-	{
-		echo "log_dest stderr"
-		[ "$(id -u)" -ne 0 ] || echo "user mosquitto"
-		cat "$C2/sec/mosquitto-tls.conf"
-	} >"$C2/mosquitto.conf"
-	it_spawn mq2 "$(command -v mosquitto || echo /usr/sbin/mosquitto)" -c "$C2/mosquitto.conf" >/dev/null
-	for ((i = 0; i < 50; i++)); do
-		[ -n "$(ss -Htln "( sport = :$P2 )")" ] && break
-		it_alive "$IT_LAST_PID" || break
-		sleep 0.1
-	done
-	if it_alive "$IT_LAST_PID" && [ -n "$(ss -Htln "( sport = :$P2 )")" ]; then
-		started=1
-		break
-	fi
-done
-[ "$started" -eq 1 ] || it_die "the require_certificate broker did not start"
+it_cert_broker "$C2" 'hub hub'
+P2=$IT_CB_PORT
 
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$OTHER/hub.key" \
     -out "$OTHER/hub.csr" -subj /CN=hub >/dev/null 2>&1 &&
