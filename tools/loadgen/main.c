@@ -10,11 +10,13 @@
  * pub exits 0 only when the broker acknowledged every message; it prints
  * one summary line on stdout ("published=N acked=N elapsed_ms=T
  * rate=R/s ..."). sub prints "received=N elapsed_ms=T rate=R/s" with T from
- * the first to the last message. Exit status: 0 done, 1 not everything
+ * the first to the last message. Both end the line with cpu_ms=C, the CPU
+ * time (user + system) the process used, for the benchmarks' CPU split. Exit status: 0 done, 1 not everything
  * arrived or was acknowledged, 2 usage.
  */
 #include <getopt.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,6 +229,18 @@ sleep_until_ns(int64_t due_ns)
 		;
 }
 
+/* User + system CPU time of this process so far, in ms. */
+static long long
+cpu_ms(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) == -1)
+		return -1;
+	return ((long long)ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
+	    (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
+}
+
 static int64_t
 mono_ns(void)
 {
@@ -360,12 +374,12 @@ summary:
 		t0 = clock_mono_ms();
 	elapsed = clock_mono_ms() - t0;
 	printf("published=%llu acked=%llu elapsed_ms=%lld rate=%.0f/s "
-	    "resent=%llu reconnects=%llu rejected=%llu\n",
+	    "resent=%llu reconnects=%llu rejected=%llu cpu_ms=%lld\n",
 	    (unsigned long long)st.published, (unsigned long long)st.acked,
 	    (long long)elapsed, elapsed > 0 ? (double)st.acked * 1000.0 /
 	    (double)elapsed : (double)st.acked,
 	    (unsigned long long)st.resent, (unsigned long long)st.reconnects,
-	    (unsigned long long)st.rejected);
+	    (unsigned long long)st.rejected, cpu_ms());
 	fflush(stdout);
 	if (rc == 0 && (st.acked != total || st.rejected != 0))
 		rc = 1;
@@ -644,7 +658,7 @@ cmd_sub(int argc, char **argv)
 		printf(" distinct=%llu no_id=%llu",
 		    (unsigned long long)res.distinct,
 		    (unsigned long long)res.no_id);
-	printf("\n");
+	printf(" cpu_ms=%lld\n", cpu_ms());
 	fflush(stdout);
 	rc = rc == 0 ? 0 : 1;
 out:
