@@ -23,6 +23,13 @@ struct relay {
 	int wakeups, stopping;
 	/* The round in flight: publishes handed to the broker and answers. */
 	size_t sent, acked, failed;
+	/*
+	 * While the thread waits for answers: how many it needs (0 when it
+	 * does not wait). relay_done() runs on Paho's thread for every
+	 * acknowledgement and signals only when that count is reached: a
+	 * wake-up per acknowledgement cost a context switch per message.
+	 */
+	size_t need;
 	uint64_t round; /* answers from an abandoned round are ignored */
 	uint64_t published;
 };
@@ -56,7 +63,8 @@ relay_done(void *arg, int ok)
 			r->acked++;
 		else
 			r->failed++;
-		pthread_cond_broadcast(&r->cond);
+		if (r->need > 0 && r->acked + r->failed >= r->need)
+			pthread_cond_broadcast(&r->cond);
 	}
 	pthread_mutex_unlock(&r->lock);
 	free(a);
@@ -69,18 +77,22 @@ relay_row(void *arg, const struct store_outbox_row *row)
 	struct relay_ack *a = xmalloc(sizeof(*a));
 
 	a->r = r;
+	size_t quota = (size_t)mqtt_send_quota(r->o.mqtt);
+
 	pthread_mutex_lock(&r->lock);
 	a->round = r->round;
 	/* Stay within the broker's window (see mqtt_send_quota()). */
-	if (r->sent - r->acked - r->failed >= (size_t)mqtt_send_quota(r->o.mqtt)) {
+	if (r->sent - r->acked - r->failed >= quota) {
 		struct timespec ts;
 
+		/* Wait for a quarter of the window, not for every answer. */
+		r->need = r->sent - quota + 1 + (quota - 1) / 4;
 		timespec_in(&ts, ACK_TIMEOUT_MS);
-		while (r->sent - r->acked - r->failed >=
-		    (size_t)mqtt_send_quota(r->o.mqtt))
+		while (r->acked + r->failed < r->need)
 			if (pthread_cond_timedwait(&r->cond, &r->lock, &ts) ==
 			    ETIMEDOUT)
 				break;
+		r->need = 0;
 	}
 	pthread_mutex_unlock(&r->lock);
 	if (mqtt_publish(r->o.mqtt, row->topic, row->payload, row->len,
@@ -113,10 +125,12 @@ relay_round(struct relay *r)
 	}
 	timespec_in(&ts, ACK_TIMEOUT_MS);
 	pthread_mutex_lock(&r->lock);
+	r->need = r->sent;
 	while (r->acked + r->failed < r->sent)
 		if (pthread_cond_timedwait(&r->cond, &r->lock, &ts) ==
 		    ETIMEDOUT)
 			break;
+	r->need = 0;
 	ok = r->acked == r->sent && r->sent == (size_t)n;
 	if (!ok)
 		log_warnx("relay: round of %d outbox rows not fully "
