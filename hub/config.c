@@ -106,7 +106,8 @@ static const struct conf_key hub_keys[] = {
 	    "error and not executed" },
 
 	{ "outbox", "batch", CONF_INT, "500", 1, 10000, F(outbox_batch),
-	    "Outbox rows published per round" },
+	    "Outbox messages published per round (a bundle of routed copies "
+	    "is taken whole, so a round may hold up to 255 more)" },
 	{ "outbox", "poll", CONF_DURATION, "1s", 10, 60000, F(outbox_poll_ms),
 	    "How often the outbox is checked when nothing signals new rows" },
 

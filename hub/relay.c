@@ -106,7 +106,7 @@ relay_row(void *arg, const struct store_outbox_row *row)
 	return 0;
 }
 
-/* One round: returns the number of rows relayed, or -1. */
+/* One round: returns the number of messages relayed, or -1. */
 static int
 relay_round(struct relay *r)
 {
@@ -133,7 +133,7 @@ relay_round(struct relay *r)
 	r->need = 0;
 	ok = r->acked == r->sent && r->sent == (size_t)n;
 	if (!ok)
-		log_warnx("relay: round of %d outbox rows not fully "
+		log_warnx("relay: round of %d outbox messages not fully "
 		    "acknowledged sent=%zu acked=%zu failed=%zu; rolled back, "
 		    "retrying", n, r->sent, r->acked, r->failed);
 	pthread_mutex_unlock(&r->lock);
@@ -181,7 +181,7 @@ relay_main(void *arg)
 		}
 		n = relay_round(r);
 		/* A full round means more may be waiting: go again now. */
-		wait = n == (int)r->o.batch ? 0 : n < 0 ? 500 : r->o.poll_ms;
+		wait = n >= (int)r->o.batch ? 0 : n < 0 ? 500 : r->o.poll_ms;
 	}
 	return NULL;
 }

@@ -795,11 +795,15 @@ static const char sql_events[] =
     "  E'\\n', ''))::text, 'UTF8')"
     " FROM conflicted c RETURNING 1"
     /* What the rules asked for, for the events that are new. */
+    /* ... in bundles of up to 256 messages (migration 0008). */
     "), routed AS ("
-    " INSERT INTO outbox (topic, payload)"
-    " SELECT o.topic, o.payload FROM unnest($13::text[], $14::text[],"
-    "  $15::bytea[]) WITH ORDINALITY AS o(event_id, topic, payload, n)"
-    " JOIN fresh f ON f.id = o.event_id ORDER BY o.n RETURNING 1"
+    " INSERT INTO outbox (topics, payloads, messages)"
+    " SELECT array_agg(o.topic ORDER BY o.n),"
+    "  array_agg(o.payload ORDER BY o.n), count(*)"
+    " FROM unnest($13::text[], $14::text[], $15::bytea[])"
+    "  WITH ORDINALITY AS o(event_id, topic, payload, n)"
+    " JOIN fresh f ON f.id = o.event_id"
+    " GROUP BY (o.n - 1) / 256 ORDER BY min(o.n) RETURNING messages"
     "), alerted AS ("
     " INSERT INTO alert (severity, opd, source, event_id, message)"
     " SELECT a.severity, a.opd, a.source, a.event_id, a.message"
@@ -817,7 +821,8 @@ static const char sql_events[] =
     " ORDER BY c.n"
     ")"
     " SELECT (SELECT count(*) FROM stored), (SELECT count(*) FROM conflicted),"
-    " (SELECT count(*) FROM routed), (SELECT count(*) FROM cased),"
+    " (SELECT coalesce(sum(messages), 0) FROM routed),"
+    " (SELECT count(*) FROM cased),"
     " (SELECT count(*) FROM alerted)";
 
 static const char sql_dead[] =
@@ -848,8 +853,16 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	[STMT_DEAD] = sql_dead,
 	[STMT_CHECKPOINT] = "UPDATE hub_journal SET seq = $2, "
 	    "updated_at = now() WHERE instance = $1",
-	[STMT_OUTBOX_FETCH] = "SELECT id, topic, payload, qos, retain "
-	    "FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+	/*
+	 * The oldest rows holding up to $1 messages (a bundle counts as its
+	 * messages; the last row may go over by up to 255), so that a round
+	 * stays bounded in memory and time whatever the rows carry.
+	 */
+	[STMT_OUTBOX_FETCH] = "SELECT id, topic, payload, qos, retain, "
+	    "topics, payloads FROM outbox WHERE id IN (SELECT id FROM ("
+	    "SELECT id, sum(messages) OVER (ORDER BY id) - messages AS before "
+	    "FROM (SELECT id, messages FROM outbox ORDER BY id LIMIT $1) l) w "
+	    "WHERE before < $1) ORDER BY id FOR UPDATE SKIP LOCKED",
 	[STMT_OUTBOX_DELETE] = "DELETE FROM outbox WHERE id = ANY($1)",
 };
 
@@ -1143,6 +1156,102 @@ retry:
 	return STORE_RETRY;
 }
 
+/*
+ * Reads a binary one-dimensional array without NULLs: *n elements starting
+ * at *elems. Returns 0, or -1 if it is not one.
+ */
+static int
+pgarr_read(const char *p, size_t len, const char **elems, size_t *n)
+{
+	uint32_t h[5];
+
+	if (len < 12)
+		return -1;
+	memcpy(h, p, 12);
+	if (ntohl(h[0]) == 0) {
+		*elems = p + 12;
+		*n = 0;
+		return 0;
+	}
+	if (len < 20)
+		return -1;
+	memcpy(h, p, 20);
+	if (ntohl(h[0]) != 1 || ntohl(h[1]) != 0)
+		return -1;
+	*elems = p + 20;
+	*n = ntohl(h[3]);
+	return 0;
+}
+
+/* The next element of an array read by pgarr_read(), or -1. */
+static int
+pgarr_elem(const char **cur, const char *end, const char **v, size_t *len)
+{
+	uint32_t l;
+
+	if (end - *cur < 4)
+		return -1;
+	memcpy(&l, *cur, 4);
+	l = ntohl(l);
+	if (l == 0xffffffffu || (size_t)(end - *cur - 4) < l)
+		return -1;
+	*v = *cur + 4;
+	*len = l;
+	*cur += 4 + l;
+	return 0;
+}
+
+/*
+ * Hands each message of the bundle in row i of r to fn, counting each
+ * attempt in *messages (a failed one too: the relay then sees fewer sent
+ * than fetched and rolls the round back). A row that is not a well-formed
+ * bundle (the table's CHECK makes that a server bug) is logged and left in
+ * the outbox, not deleted.
+ */
+static int
+outbox_bundle(struct store *s, PGresult *r, int i,
+    struct store_outbox_row *row,
+    int (*fn)(void *arg, const struct store_outbox_row *row), void *arg,
+    size_t *messages)
+{
+	const char *t0 = PQgetvalue(r, i, 5), *p0 = PQgetvalue(r, i, 6);
+	const char *tend = t0 + PQgetlength(r, i, 5);
+	const char *pend = p0 + PQgetlength(r, i, 6);
+	const char *tp, *pp, *t, *pl;
+	size_t nt, np, k, tl, pl_len;
+	int pass, rc = 0;
+
+	if (pgarr_read(t0, (size_t)(tend - t0), &t0, &nt) == -1 ||
+	    pgarr_read(p0, (size_t)(pend - p0), &p0, &np) == -1 || nt != np)
+		goto malformed;
+	/* Pass 0 checks every element, pass 1 publishes. */
+	for (pass = 0; pass < 2; pass++) {
+		tp = t0;
+		pp = p0;
+		for (k = 0; k < nt; k++) {
+			if (pgarr_elem(&tp, tend, &t, &tl) == -1 ||
+			    pgarr_elem(&pp, pend, &pl, &pl_len) == -1)
+				goto malformed;
+			if (pass == 0)
+				continue;
+			row->topic = xstrndup(t, tl);
+			row->payload = pl;
+			row->len = pl_len;
+			rc = fn(arg, row);
+			free((char *)(uintptr_t)row->topic);
+			(*messages)++;
+			if (rc != 0)
+				return rc;
+		}
+	}
+	return 0;
+malformed:
+	log_warnx("store: outbox row %lld is not a well-formed bundle; "
+	    "left in the outbox", (long long)row->id);
+	s->outbox_n--;
+	return 0;
+}
+
 int
 store_outbox_fetch(struct store *s, size_t max,
     int (*fn)(void *arg, const struct store_outbox_row *row), void *arg)
@@ -1150,7 +1259,8 @@ store_outbox_fetch(struct store *s, size_t max,
 	char lim[24];
 	const char *params[1] = { lim };
 	PGresult *r;
-	int i, n;
+	size_t messages = 0;
+	int i, n, rc = 0;
 
 	s->outbox_n = 0;
 	if (!store_is_connected(s))
@@ -1165,20 +1275,16 @@ store_outbox_fetch(struct store *s, size_t max,
 		return -1;
 	}
 	n = PQntuples(r);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && rc == 0; i++) {
 		struct store_outbox_row row;
 		const unsigned char *p;
 
 		/* Binary results: int8 id, text topic, bytea payload,
-		 * int2 qos, bool retain. */
+		 * int2 qos, bool retain, text[] topics, bytea[] payloads. */
 		p = (const unsigned char *)PQgetvalue(r, i, 0);
 		row.id = (int64_t)(((uint64_t)ntohl(*(const uint32_t *)
 		    (const void *)p) << 32) | ntohl(*(const uint32_t *)
 		    (const void *)(p + 4)));
-		row.topic = xstrndup(PQgetvalue(r, i, 1),
-		    (size_t)PQgetlength(r, i, 1));
-		row.payload = PQgetvalue(r, i, 2);
-		row.len = (size_t)PQgetlength(r, i, 2);
 		p = (const unsigned char *)PQgetvalue(r, i, 3);
 		row.qos = (p[0] << 8) | p[1];
 		row.retain = *PQgetvalue(r, i, 4) != 0;
@@ -1188,14 +1294,20 @@ store_outbox_fetch(struct store *s, size_t max,
 			    s->outbox_cap * sizeof(*s->outbox_ids));
 		}
 		s->outbox_ids[s->outbox_n++] = row.id;
-		if (fn(arg, &row) == -1) {
+		if (PQgetisnull(r, i, 5)) {
+			row.topic = xstrndup(PQgetvalue(r, i, 1),
+			    (size_t)PQgetlength(r, i, 1));
+			row.payload = PQgetvalue(r, i, 2);
+			row.len = (size_t)PQgetlength(r, i, 2);
+			rc = fn(arg, &row);
 			free((char *)(uintptr_t)row.topic);
-			break;
+			messages++;
+		} else {
+			rc = outbox_bundle(s, r, i, &row, fn, arg, &messages);
 		}
-		free((char *)(uintptr_t)row.topic);
 	}
 	PQclear(r);
-	return (int)s->outbox_n;
+	return messages > INT_MAX ? INT_MAX : (int)messages;
 }
 
 int

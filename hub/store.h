@@ -121,9 +121,14 @@ enum store_status store_commit(struct store *s, struct store_batch *b,
     uint64_t upto_seq, struct store_result *res);
 
 /*
- * The outbox: fetches up to max rows in id order, locked FOR UPDATE SKIP
- * LOCKED inside a transaction that stays open until store_outbox_done()
- * deletes them (after the broker acknowledged) or rolls back (ok == 0).
+ * The outbox: fetches the oldest rows holding about max messages (a bundle
+ * of routed copies counts as its messages, and the last row may go over by
+ * up to 255), locked FOR UPDATE SKIP LOCKED inside a transaction that stays
+ * open until store_outbox_done() deletes them (after the broker
+ * acknowledged) or rolls back (ok == 0). Calls fn for every message in id
+ * order, bundled ones in their order; stops at the first fn that fails.
+ * Returns the number of messages handed to fn (the failed one included),
+ * or -1.
  */
 struct store_outbox_row {
 	int64_t id;

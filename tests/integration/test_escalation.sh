@@ -142,9 +142,9 @@ it_wait_for 30 "$N positions in the hub's journal" bash -c \
 "$STACK" mqtt-stop "$IT_DIR" >/dev/null && it_pass "Mosquitto stopped"
 "$STACK" pg-start "$IT_DIR" >/dev/null && it_pass "PostgreSQL started"
 it_sql_wait 60 "select count(*) from event where id like 'crash-%'" "$N"
-it_sql_wait 30 "select count(*) from outbox where topic = 'karo/feed/crash'" "$N"
+it_sql_wait 30 "select count(*) from outbox_message where topic = 'karo/feed/crash'" "$N"
 sleep 1
-it_assert_eq "$(it_sql "select count(*) from outbox where topic = 'karo/feed/crash'")" "$N" \
+it_assert_eq "$(it_sql "select count(*) from outbox_message where topic = 'karo/feed/crash'")" "$N" \
     "$N routed copies committed and waiting in the outbox (the broker is down)"
 it_kill "$HUB_PID" KILL && it_pass "hub killed with SIGKILL"
 "$STACK" mqtt-start "$IT_DIR" >/dev/null && it_pass "Mosquitto started"

@@ -42,7 +42,7 @@ static const char sql_instances[] =
     " FROM hub_journal ORDER BY instance";
 
 static const char sql_outbox[] =
-    "SELECT count(*) AS count,"
+    "SELECT coalesce(sum(messages), 0) AS count,"
     " round(extract(epoch FROM now() - min(created_at))::numeric, 1)"
     " AS oldest_age_s FROM outbox";
 
