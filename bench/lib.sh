@@ -115,6 +115,21 @@ ceiling()
 	CEIL_CPU=$(sum "publisher $(us_ms "$(field cpu_ms "$pub")" "$EVENTS") + broker $(us $((mq1 - mq0)) "$EVENTS") + subscriber $(us_ms "$(field cpu_ms "$(cat "$WORK/sub-$site.out")")" "$EVENTS")")
 }
 
+# free_port: a loopback TCP port nobody listens on now (for the hub's
+# /metrics; a by-hand benchmark can live with the small race).
+free_port()
+{
+	local p i
+	for ((i = 0; i < 100; i++)); do
+		p=$((20000 + RANDOM % 12000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
 # --- the hub ------------------------------------------------------------------------
 # hub_start [EXTRA]: writes WORK/hub.conf (instance "bench" on site karo,
 # the stack's broker and database, a journal in WORK, then the text EXTRA),
