@@ -185,44 +185,27 @@ checkpoint()
 	sql "select seq from hub_journal where instance = 'bench'" 2>/dev/null || echo 0
 }
 
-# wait_seq SEQ: until the hub committed through journal SEQ, or TIMEOUT
-# seconds without progress.
-wait_seq()
-{
-	local want=$1 have last=-1 since=$SECONDS
-	while :; do
-		have=$(checkpoint)
-		[ "${have:-0}" -ge "$want" ] && return 0
-		if [ "$have" != "$last" ]; then
-			last=$have
-			since=$SECONDS
-		elif [ $((SECONDS - since)) -ge "$TIMEOUT" ]; then
-			note "the hub's checkpoint stayed at $have (waiting for $want) for ${TIMEOUT}s"
-			return 1
-		fi
-		kill -0 "$HUB_PID" 2>/dev/null || { note "hub died: $(tail -5 "$WORK/hub.log")"; return 1; }
-		sleep 0.2
-	done
-}
-
 # count_rows PREFIX: committed events whose id starts with PREFIX-.
 count_rows()
 {
 	sql "select count(*) from event where id like '$1-%'" 2>/dev/null || echo 0
 }
 
-# wait_rows PREFIX N: until N rows, or TIMEOUT seconds without progress.
-wait_rows()
+# wait_count WANT WHAT CMD...: runs CMD, which prints a number, every
+# 200 ms until the number reaches WANT. Fails after TIMEOUT seconds without
+# progress, or when the hub has died; WHAT names the number in the message.
+wait_count()
 {
-	local prefix=$1 want=$2 have=0 last=-1 since=$SECONDS
+	local want=$1 what=$2 have last=-1 since=$SECONDS
+	shift 2
 	while :; do
-		have=$(count_rows "$prefix")
-		[ "$have" -ge "$want" ] && return 0
+		have=$("$@")
+		[ "${have:-0}" -ge "$want" ] && return 0
 		if [ "$have" != "$last" ]; then
 			last=$have
 			since=$SECONDS
 		elif [ $((SECONDS - since)) -ge "$TIMEOUT" ]; then
-			note "only $have of $want $prefix events committed after ${TIMEOUT}s without progress"
+			note "$what stayed at $have (waiting for $want) for ${TIMEOUT}s"
 			return 1
 		fi
 		kill -0 "$HUB_PID" 2>/dev/null || { note "hub died: $(tail -5 "$WORK/hub.log")"; return 1; }
@@ -230,11 +213,24 @@ wait_rows()
 	done
 }
 
+# wait_seq SEQ: until the hub committed through journal SEQ.
+wait_seq()
+{
+	wait_count "$1" "the hub's checkpoint" checkpoint
+}
+
+# wait_rows PREFIX N: until N events PREFIX-n are committed.
+wait_rows()
+{
+	wait_count "$2" "the count of committed $1 events" count_rows "$1"
+}
+
 # hub_phase PREFIX [AFTER]: publishes EVENTS events with ids PREFIX-n into
 # the running hub and waits until all are committed, then runs the command
 # AFTER if given (its output goes to PHASE_AFTER; bench-rules waits there
-# for the outbox to drain, so that the relay's work counts). Sets PHASE_RATE (events/s,
-# max(stored_at) - min(time) over those rows), PHASE_N, PHASE_SPAN_MS,
+# for the outbox to drain, so that the relay's work counts). Sets
+# PHASE_RATE (events/s, max(stored_at) - min(time) over those rows),
+# PHASE_N, PHASE_SPAN_MS,
 # PHASE_T0_MS (the first event's time), PHASE_PUB (the publisher's acked
 # events/s) and PHASE_CPU (CPU per event of publisher, broker, hub and
 # PostgreSQL, from the publisher's start to the hub's last commit, or to
