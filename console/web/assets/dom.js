@@ -48,3 +48,16 @@ export function debounce(fn, ms) {
     timer = setTimeout(() => fn(...args), ms);
   };
 }
+
+// Loads that can overlap (a filter changed while the last page was still
+// on its way, a live update, a resync) must not let an older answer paint
+// over a newer one. newest() returns take(): each load calls take() before
+// its request and gets a function that says, after the await, whether it
+// is still the newest load.
+export function newest() {
+  let last = 0;
+  return () => {
+    const mine = ++last;
+    return () => mine === last;
+  };
+}

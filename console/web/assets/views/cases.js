@@ -7,7 +7,7 @@
 // `case` message on the live stream reloads the page shortly after.
 
 import { api } from '../api.js';
-import { h, clear, select, debounce } from '../dom.js';
+import { h, clear, select, debounce, newest } from '../dom.js';
 import { t, fmtTime } from '../i18n.js';
 import { on } from '../live.js';
 import { opdOptions, STATUSES, SEVERITIES, CHANNELS, fmtCountdown, urgency, badge, levelLabel, notice } from '../common.js';
@@ -86,12 +86,15 @@ export function render(root, params, ctx) {
     return tr;
   }
 
+  const take = newest();
   async function reload() {
+    const current = take();
     try {
       const res = await api.get('/api/cases', {
         opd: f.opd, status: f.status, severity: f.severity, channel: f.channel,
         q: f.q, sort: f.sort, limit: PAGE, offset: f.offset,
       });
+      if (!current()) return;
       rows = [];
       loadedAt = Date.now();
       runSeconds = 0;
@@ -107,6 +110,7 @@ export function render(root, params, ctx) {
       next.disabled = f.offset + PAGE >= n;
       msg.replaceChildren(res.items.length ? '' : notice('info', t('common.none')));
     } catch (e) {
+      if (!current()) return;
       msg.replaceChildren(notice('err', t('common.error', { msg: e.message })));
     }
     root.dataset.ready = 'cases';

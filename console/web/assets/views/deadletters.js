@@ -4,7 +4,7 @@
 // stored payload to its original topic through the broker.
 
 import { api } from '../api.js';
-import { h, clear, select } from '../dom.js';
+import { h, clear, select, newest } from '../dom.js';
 import { t, fmtTime } from '../i18n.js';
 import { notice } from '../common.js';
 
@@ -68,14 +68,18 @@ export function render(root) {
     }
   }
 
+  const take = newest();
   async function reload() {
+    const current = take();
     try {
       const res = await api.get('/api/deadletters', { reason, limit: PAGE });
+      if (!current()) return;
       clear(tbody).append(...res.items.map(row));
       next = res.next;
       more.hidden = !next;
       msg.replaceChildren(res.items.length ? '' : notice('info', t('common.none')));
     } catch (e) {
+      if (!current()) return;
       msg.replaceChildren(notice('err', e.status === 403 ? t('common.forbidden') : t('common.error', { msg: e.message })));
     }
     root.dataset.ready = 'deadletters';

@@ -5,7 +5,7 @@
 // MAX_ROWS rows so a wall screen left on for a shift stays fast.
 
 import { api } from '../api.js';
-import { h, clear, select, debounce } from '../dom.js';
+import { h, clear, select, debounce, newest } from '../dom.js';
 import { t, fmtTime } from '../i18n.js';
 import { on, isLive } from '../live.js';
 import { opdOptions, notice } from '../common.js';
@@ -91,10 +91,13 @@ export function render(root, params, ctx) {
     status.className = `livestate ${live ? 'on' : 'off'}`;
   }
 
+  const take = newest();
   async function reload() {
+    const current = take();
     msg.replaceChildren();
     try {
       const res = await api.get('/api/events', { ...f, limit: PAGE });
+      if (!current()) return;
       clear(tbody);
       held = [];
       for (const ev of res.items) tbody.append(row(ev));
@@ -102,6 +105,7 @@ export function render(root, params, ctx) {
       more.hidden = !next;
       if (!res.items.length) msg.replaceChildren(notice('info', t('common.none')));
     } catch (e) {
+      if (!current()) return;
       msg.replaceChildren(notice('err', t('common.error', { msg: e.message })));
     }
     root.dataset.ready = 'feed';

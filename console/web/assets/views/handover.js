@@ -5,7 +5,7 @@
 // uses print.css: no navigation, black on white, tables that break cleanly.
 
 import { api, session } from '../api.js';
-import { h, clear } from '../dom.js';
+import { h, clear, newest } from '../dom.js';
 import { t, fmtTime } from '../i18n.js';
 import { badge, fmtCountdown, levelLabel, notice } from '../common.js';
 import { period } from '../period.js';
@@ -49,11 +49,14 @@ export function render(root) {
   const p = period(shiftStart(now), now, load, [printBtn]);
   const stamp = h('p', { class: 'print-only small' });
 
+  const take = newest();
   async function load() {
+    const current = take();
     clear(out).append(t('common.loading'));
     try {
       const r = p.range();
       const res = await api.get('/api/handover', r);
+      if (!current()) return;
       const rows = res.per_opd || [];
       const sum = (k) => rows.reduce((a, x) => a + (Number(x[k]) || 0), 0);
       const cols = ['arrived', 'closed', 'breached', 'open'];
@@ -68,6 +71,7 @@ export function render(root) {
         h('h2', {}, t('handover.breachedlist')), caseTable(res.breached, 'handover-breached'),
         h('h2', {}, t('handover.openlist')), caseTable(res.open, 'handover-open', res.open_total));
     } catch (e) {
+      if (!current()) return;
       clear(out).append(notice('err', t('common.error', { msg: e.message })));
     }
     root.dataset.ready = 'handover';

@@ -7,7 +7,7 @@
 // import map, and an inline import map is what the CSP forbids.
 
 import { api } from '../api.js';
-import { h, clear } from '../dom.js';
+import { h, clear, newest } from '../dom.js';
 import { t } from '../i18n.js';
 import { notice } from '../common.js';
 import { period } from '../period.js';
@@ -56,11 +56,14 @@ export function render(root) {
     charts.push(c);
   }
 
+  const take = newest();
   async function load() {
+    const current = take();
     destroyCharts();
     clear(out).append(t('common.loading'));
     try {
       const [res] = await Promise.all([api.get('/api/leadership', p.range()), loadChartLib().catch(() => {})]);
+      if (!current()) return;
       const rows = res.items || [];
       const labels = rows.map((x) => x.opd);
       const num = (k) => rows.map((x) => Number(x[k]) || 0);
@@ -103,6 +106,7 @@ export function render(root) {
           scales: scales({ stacked: true }) },
       });
     } catch (e) {
+      if (!current()) return;
       clear(out).append(notice('err', t('common.error', { msg: e.message })));
     }
     root.dataset.ready = 'leadership';
