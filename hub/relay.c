@@ -30,6 +30,7 @@ struct relay {
 	 * wake-up per acknowledgement cost a context switch per message.
 	 */
 	size_t need;
+	size_t quota; /* the broker's window, read once per round */
 	uint64_t round; /* answers from an abandoned round are ignored */
 	uint64_t published;
 };
@@ -77,7 +78,7 @@ relay_row(void *arg, const struct store_outbox_row *row)
 	struct relay_ack *a = xmalloc(sizeof(*a));
 
 	a->r = r;
-	size_t quota = (size_t)mqtt_send_quota(r->o.mqtt);
+	size_t quota = r->quota;
 
 	pthread_mutex_lock(&r->lock);
 	a->round = r->round;
@@ -117,6 +118,8 @@ relay_round(struct relay *r)
 	r->sent = r->acked = r->failed = 0;
 	r->round++;
 	pthread_mutex_unlock(&r->lock);
+	/* It changes only with a new connection, which ends the round. */
+	r->quota = (size_t)mqtt_send_quota(r->o.mqtt);
 	n = store_outbox_fetch(r->o.store, r->o.batch, relay_row, r);
 	if (n <= 0) {
 		if (n == 0)

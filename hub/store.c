@@ -108,6 +108,16 @@ put64(struct buf *b, uint64_t v)
 	put32(b, (uint32_t)v);
 }
 
+/* A big-endian int8 from a binary result (any alignment). */
+static uint64_t
+get64(const char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return be64toh(v);
+}
+
 static void
 pgarr_init(struct pgarr *a, uint32_t oid)
 {
@@ -289,15 +299,18 @@ enum store_stmt {
 };
 
 static const char *const stmt_sql[STMT_COUNT];
+static const char *const stmt_name[STMT_COUNT] = {
+	"simpul_events", "simpul_dead", "simpul_checkpoint",
+	"simpul_outbox_fetch", "simpul_outbox_delete",
+};
 
 static PGresult *
 store_exec_stmt(struct store *s, enum store_stmt st, int n,
     const char *const *values, const int *lengths, const int *formats,
     int result_format)
 {
-	char name[16];
+	const char *name = stmt_name[st];
 
-	snprintf(name, sizeof(name), "simpul_%d", (int)st);
 	if ((s->prepared & (1U << st)) == 0) {
 		PGresult *r = PQprepare(s->conn, name, stmt_sql[st], n, NULL);
 
@@ -409,6 +422,14 @@ store_migrate(struct store *s)
 		log_info("store: applied migration %s", m->name);
 		n++;
 	}
+	/*
+	 * Grants converge to simpul_apply_grants()'s lists (migration 0007)
+	 * after every run that applied something, for the roles that exist.
+	 */
+	if (n > 0 && store_exec(s, "DO $$ BEGIN IF to_regprocedure("
+	    "'public.simpul_apply_grants()') IS NOT NULL THEN PERFORM "
+	    "public.simpul_apply_grants(); END IF; END $$") == -1)
+		return -1;
 	return n;
 fail:
 	store_rollback(s);
@@ -856,13 +877,17 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	/*
 	 * The oldest rows holding up to $1 messages (a bundle counts as its
 	 * messages; the last row may go over by up to 255), so that a round
-	 * stays bounded in memory and time whatever the rows carry.
+	 * stays bounded in memory and time whatever the rows carry. The
+	 * lock is taken where the rows are chosen, so that a second hub's
+	 * relay skips the first one's rows and takes the next ones (rows
+	 * past the message budget stay locked until this round ends).
 	 */
-	[STMT_OUTBOX_FETCH] = "SELECT id, topic, payload, qos, retain, "
-	    "topics, payloads FROM outbox WHERE id IN (SELECT id FROM ("
+	[STMT_OUTBOX_FETCH] = "SELECT o.id, o.topic, o.payload, o.qos, "
+	    "o.retain, o.topics, o.payloads FROM outbox o JOIN ("
 	    "SELECT id, sum(messages) OVER (ORDER BY id) - messages AS before "
-	    "FROM (SELECT id, messages FROM outbox ORDER BY id LIMIT $1) l) w "
-	    "WHERE before < $1) ORDER BY id FOR UPDATE SKIP LOCKED",
+	    "FROM (SELECT id, messages FROM outbox ORDER BY id LIMIT $1 "
+	    "FOR UPDATE SKIP LOCKED) l) w USING (id) WHERE w.before < $1 "
+	    "ORDER BY o.id",
 	[STMT_OUTBOX_DELETE] = "DELETE FROM outbox WHERE id = ANY($1)",
 };
 
@@ -1281,10 +1306,7 @@ store_outbox_fetch(struct store *s, size_t max,
 
 		/* Binary results: int8 id, text topic, bytea payload,
 		 * int2 qos, bool retain, text[] topics, bytea[] payloads. */
-		p = (const unsigned char *)PQgetvalue(r, i, 0);
-		row.id = (int64_t)(((uint64_t)ntohl(*(const uint32_t *)
-		    (const void *)p) << 32) | ntohl(*(const uint32_t *)
-		    (const void *)(p + 4)));
+		row.id = (int64_t)get64(PQgetvalue(r, i, 0));
 		p = (const unsigned char *)PQgetvalue(r, i, 3);
 		row.qos = (p[0] << 8) | p[1];
 		row.retain = *PQgetvalue(r, i, 4) != 0;
@@ -1707,13 +1729,11 @@ replay_publish(struct store *s, struct store_replay *r, PGresult *row,
 	const char *params[2] = { r->id, r->actor };
 	const void *payload = r->payload;
 	char *topic;
-	uint64_t bytes;
 	PGresult *res;
 	int rc;
 
-	memcpy(&bytes, PQgetvalue(row, 0, 3), sizeof(bytes));
 	if (payload == NULL && PQgetisnull(row, 0, 4)) {
-		r->bytes = (size_t)be64toh(bytes);
+		r->bytes = (size_t)get64(PQgetvalue(row, 0, 3));
 		snprintf(err, errlen, "the stored payload (%zu bytes) is larger "
 		    "than %zu bytes", r->bytes, r->max);
 		return STORE_REPLAY_TOO_LARGE;
