@@ -195,8 +195,10 @@ dbc_query(struct dbc *c, const char *sql, int n, const char *const *params)
 		log_warnx("db: query failed sqlstate=%s: %s", c->sqlstate,
 		    PQerrorMessage(c->conn));
 		PQclear(res);
-		if (PQstatus(c->conn) != CONNECTION_OK)
-			PQreset(c->conn);
+		/*
+		 * A lost connection is made again by the next dbc_connect(),
+		 * which applies the session settings and the retry interval.
+		 */
 		return NULL;
 	}
 	r = xmalloc(sizeof(*r));

@@ -220,15 +220,6 @@ seen_check(struct live *l, uint64_t key, int64_t at_us, int64_t cutoff)
 
 /* --- the tail ----------------------------------------------------------- */
 
-/* $1 < col <= $2 ($2 NULL: no upper bound), as microseconds since 1970. */
-#define TAIL_RANGE(col) " WHERE " col " > timestamptz 'epoch' + $1::bigint *" \
-	" interval '1 microsecond' AND ($2::bigint IS NULL OR " col " <=" \
-	" timestamptz 'epoch' + $2::bigint * interval '1 microsecond')"
-#define EV_US "(extract(epoch FROM e.stored_at) * 1000000)::bigint"
-#define CASE_US "(extract(epoch FROM c.updated_at) * 1000000)::bigint"
-#define AL_US "(extract(epoch FROM a.raised_at) * 1000000)::bigint"
-#define CASE_KEY "c.id::text || '@' || " CASE_US "::text"
-
 /*
  * One read per kind and poll, from the start of the look-back window on
  * ($1 = cursor - LIVE_LOOKBACK_MS): at_us, key, id, opd, and the JSON only
@@ -462,7 +453,6 @@ live_start(struct console *c)
 	 * (resync), never one the new process also gave to another message.
 	 */
 	l->next_seq = l->oldest = (uint64_t)clock_wall_ms() * 1000;
-	l->db_up = 1;
 	pthread_mutex_init(&l->mu, NULL);
 	pthread_cond_init(&l->cv, NULL);
 	pthread_mutex_lock(&l->mu);
@@ -493,10 +483,7 @@ live_stop(struct live *l)
 {
 	if (l == NULL)
 		return;
-	pthread_mutex_lock(&l->mu);
-	l->stopping = 1;
-	pthread_cond_broadcast(&l->cv);
-	pthread_mutex_unlock(&l->mu);
+	live_end(l);
 	pthread_join(l->thread, NULL);
 	while (l->oldest < l->next_seq)
 		ring_drop_oldest(l);

@@ -10,7 +10,6 @@ export const OPDS = ['bpbd', 'bpkad', 'dinkes', 'disdik', 'dishub', 'diskominfo'
   'dlh', 'dpmptsp', 'dpupr', 'satpolpp'];
 export const STATUSES = ['new', 'verified', 'assigned', 'acknowledged', 'resolved',
   'closed', 'rejected'];
-export const OPEN_STATUSES = ['new', 'verified', 'assigned', 'acknowledged', 'resolved'];
 export const SEVERITIES = ['critical', 'major', 'minor', 'warning'];
 export const CHANNELS = ['web', 'open311', 'sms', 'whatsapp', 'lapor', 'phone'];
 export const REASONS = ['not_valid', 'not_our_authority', 'duplicate'];
