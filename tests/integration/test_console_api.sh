@@ -102,9 +102,8 @@ adduser() # NAME ROLE [OPD]
 	fi
 }
 
-"$CTL" migrate >/dev/null && it_pass "schema migrated (with 0005_console)"
-"$CTL" rules apply "$SIMPUL_SRC/deploy/rules/karo.yaml" --actor it >/dev/null &&
-    it_pass "karo.yaml applied"
+it_assert_ok "schema migrated (with 0005_console)" "$CTL" migrate
+it_assert_ok "karo.yaml applied" "$CTL" rules apply "$SIMPUL_SRC/deploy/rules/karo.yaml" --actor it
 hub_conf hub1 '[cases]' 'escalation_interval = 1h'
 hub_start hub1
 
@@ -132,7 +131,7 @@ it_assert_eq "$(it_sql "select count(*) from console_user where pwhash like '%$P
 
 # --- a complaint, for the case flow ---------------------------------------
 loadgen_start load1 --count 1 --mix complaint.created=1 --prefix c1
-loadgen_wait "$LOAD_PID" 60 && it_pass "one complaint published"
+it_assert_ok "one complaint published" loadgen_wait "$LOAD_PID" 60
 it_sql_wait 60 "select count(*) from case_record" 1
 CASE1=$(it_sql "select human_id from case_record order by id limit 1")
 O=$(it_sql "select coalesce(opd, 'dinkes') from case_record order by id limit 1")
@@ -347,7 +346,10 @@ post op1 "/api/cases/$CASE1/acknowledge" '{}'
 expect 403 "an operator may never acknowledge"
 post op1 "/api/cases/$CASE1/close" '{}'
 expect 409 "the state machine refuses closing a new case"
-it_assert_eq "$(jget .error)" "$(jget .error | grep -i 'cannot close')" "and says why"
+case "$(jget .error)" in
+*[Cc]annot\ close*) it_pass "and says why" ;;
+*) it_fail "and says why: error '$(jget .error)'" ;;
+esac
 post op1 "/api/cases/$CASE1/verify" '{"note":"checked by phone"}'
 expect 200 "op1 verifies $CASE1"
 it_assert_eq "$(jget .case.status)" verified "the answer has the new status"
@@ -395,7 +397,8 @@ expect 401 "sup1's session is gone"
 adduser op2 operator
 login op2
 expect 200 "op2 signs in"
-printf 'another-password\n' | "$CTL" user passwd op2 >/dev/null && it_pass "user passwd op2"
+printf 'another-password\n' | "$CTL" user passwd op2 >/dev/null && it_pass "user passwd op2" ||
+    it_fail "user passwd op2"
 req op2 GET /api/me
 expect 401 "a new password ends op2's sessions"
 req - POST /api/login '{"user":"op2","password":"another-password"}'
@@ -403,7 +406,7 @@ expect 200 "op2 signs in with the new password"
 "$CTL" user passwd op2 -- --role >/dev/null 2>&1 </dev/null
 it_assert_ne "$?" 0 "user passwd without a password on stdin fails"
 login op1
-"$CTL" user disable op2 >/dev/null && it_pass "user disable op2"
+it_assert_ok "user disable op2" "$CTL" user disable op2
 req - POST /api/login '{"user":"op2","password":"another-password"}'
 expect 401 "a disabled user cannot sign in"
 "$CTL" user disable nobody >/dev/null 2>&1
@@ -418,12 +421,12 @@ hub_start hub1
 it_wait_for 15 "hub online again on the live stream" bash -c "grep '\"hub\":' '$IT_DIR/live.op1' | tail -n 1 | grep -q '\"hub\":\"online\"'"
 
 # --- PostgreSQL stops: the stream says db down, the API 503 -------------------
-"$IT_STACK" pg-stop "$IT_DIR" >/dev/null 2>&1 && it_pass "PostgreSQL stopped"
+it_assert_ok "PostgreSQL stopped" "$IT_STACK" pg-stop "$IT_DIR"
 it_wait_for 15 "db down on the live stream" grep -q '"db":"down"' "$IT_DIR/live.op1"
 req op1 GET /api/cases
 expect 503 "the API without a database"
 it_alive "$CON_PID" && it_pass "the console runs on without its database" || it_fail "the console died"
-"$IT_STACK" pg-start "$IT_DIR" >/dev/null 2>&1 && it_pass "PostgreSQL started again"
+it_assert_ok "PostgreSQL started again" "$IT_STACK" pg-start "$IT_DIR"
 it_wait_for 20 "db up again on the live stream" bash -c "grep '\"db\":' '$IT_DIR/live.op1' | tail -n 1 | grep -q '\"db\":\"up\"'"
 it_wait_for 20 "the API answering again" bash -c "curl -s -o /dev/null -w '%{http_code}' -b '$IT_DIR/jar.op1' '$BASE/api/cases' | grep -q 200"
 
@@ -546,10 +549,12 @@ expect 200 "the same user from another address signs in"
 it_assert_eq "$(it_sql "select count(*) from console_audit where action = 'login_throttled' and user_name = 'brute1' and remote_addr = '127.0.0.7' and detail->>'by' = 'user'")" 1 "the throttled sign-in is audited with its reason"
 it_assert_eq "$(it_sql "select count(*) from console_audit where action = 'login_throttled' and remote_addr = '127.0.0.10' and detail->>'by' like '%address%'")" 1 "the address throttle is audited"
 it_assert_eq "$(it_sql "select count(*) from console_audit where action = 'login' and user_name = 'brute1'")" 0 "brute1 never got in"
-# A throttled answer does no argon2id work: it is fast (a verification
-# takes tens of milliseconds and 64 MiB).
-t=$(curl -s -o /dev/null -w '%{time_total}' --interface 127.0.0.7 -H 'Content-Type: application/json' \
-    --data-binary "{\"user\":\"brute1\",\"password\":\"x-$PW\"}" "$BASE/api/login")
+# A throttled answer does no argon2id work (a verification takes tens of
+# milliseconds and 64 MiB). Its time is logged, not asserted: this machine
+# is shared.
+read -r code t <<<"$(curl -s -o /dev/null -w '%{http_code} %{time_total}' --interface 127.0.0.7 -H 'Content-Type: application/json' \
+    --data-binary "{\"user\":\"brute1\",\"password\":\"x-$PW\"}" "$BASE/api/login")"
+it_assert_eq "$code" 429 "brute1 is still throttled"
 it_log "a throttled sign-in took ${t}s"
 
 kill "$LIVE1" "$LIVE2" 2>/dev/null
