@@ -175,6 +175,23 @@ EOF
 	sleep 2 # the last warm-up events
 }
 
+# stop_hub: SIGTERM to HUB_PID, SIGKILL after 10 s, and wait for it.
+stop_hub()
+{
+	local i
+	[ -n "$HUB_PID" ] || return 0
+	if kill -0 "$HUB_PID" 2>/dev/null; then
+		kill -TERM "$HUB_PID" 2>/dev/null || true
+		for i in $(seq 100); do
+			kill -0 "$HUB_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$HUB_PID" 2>/dev/null || true
+	fi
+	wait "$HUB_PID" 2>/dev/null || true
+	HUB_PID=
+}
+
 # --- the hub's progress ------------------------------------------------------------
 # checkpoint: the journal sequence number of the hub's last commit (the
 # hub's instance must be "bench"). Polled while a phase runs instead of
