@@ -1,8 +1,8 @@
 /*
  * mqttauth: turns an MQTT client's broker settings (struct mqtt_auth,
  * mqttconf.h) into Paho's connect and TLS options, the same way for the
- * hub, the adapters, simpulctl and simpul-loadgen. The one common module
- * that includes Paho.
+ * hub, the adapters, simpulctl and simpul-loadgen. With mqttpub.c (which
+ * uses it), the common code that includes Paho.
  */
 #ifndef SIMPUL_MQTTAUTH_H
 #define SIMPUL_MQTTAUTH_H

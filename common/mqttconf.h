@@ -115,6 +115,18 @@ int mqtt_conf_resolve(struct mqtt_auth *a, char **password,
 	    .key_file = (cfg)->mqtt_key_file },				\
 	    &(cfg)->mqtt_password, (cfg)->mqtt_password_file)
 
+/*
+ * The struct mqtt_auth of a config struct with MQTT_AUTH_CONF_KEYS'
+ * fields, once MQTT_CONF_RESOLVE() has resolved its password.
+ */
+#define MQTT_AUTH_OF(cfg)						\
+	((struct mqtt_auth){ .uri = (cfg)->mqtt_uri,			\
+	    .username = (cfg)->mqtt_username,				\
+	    .password = (cfg)->mqtt_password,				\
+	    .ca_file = (cfg)->mqtt_ca_file,				\
+	    .cert_file = (cfg)->mqtt_cert_file,				\
+	    .key_file = (cfg)->mqtt_key_file })
+
 /* 1 if uri is a TLS URI (ssl://, mqtts://, wss://). */
 int mqtt_conf_is_tls(const char *uri);
 

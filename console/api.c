@@ -503,34 +503,19 @@ h_deadletter(struct req *r, struct answer *a, char **seg)
 	    " FROM dead_letter d WHERE d.id = $1::bigint", 1, params);
 }
 
-/* Publishes through a short-lived MQTT v5 connection (as simpulctl). */
-static int
-replay_publish(void *arg, const char *topic, const void *payload,
-    size_t len, char *err, size_t errlen)
-{
-	const struct console_config *cfg = arg;
-	struct mqttpub_config mc;
-	struct mqttpub *m;
-	int rc;
-
-	memset(&mc, 0, sizeof(mc));
-	mc.uri = cfg->mqtt_uri;
-	mc.username = cfg->mqtt_username;
-	mc.password = cfg->mqtt_password;
-	mc.ca_file = cfg->mqtt_ca_file;
-	mc.cert_file = cfg->mqtt_cert_file;
-	mc.key_file = cfg->mqtt_key_file;
-	mc.timeout_ms = 10000;
-	if ((m = mqttpub_open(&mc, err, errlen)) == NULL)
-		return -1;
-	rc = mqttpub_publish(m, topic, payload, len, err, errlen);
-	mqttpub_close(m);
-	return rc;
-}
-
 static int
 h_replay(struct req *r, struct answer *a, char **seg)
 {
+	/*
+	 * Published through a short-lived MQTT v5 connection, as simpulctl
+	 * does. Not simpul-console-<host>-<pid>: that is hubwatch's client
+	 * id, and the broker would drop hubwatch's connection for this one.
+	 */
+	struct mqttpub_config mc = {
+		.auth = MQTT_AUTH_OF(r->c->cfg),
+		.id_prefix = "simpul-console-replay",
+		.timeout_ms = 10000,
+	};
 	struct store_replay rp;
 	enum store_replay_result rc;
 	char err[512], actor[256], *detail;
@@ -544,8 +529,8 @@ h_replay(struct req *r, struct answer *a, char **seg)
 	rp.force = 1; /* the console shows replayed_at; replaying again is a
 		       * deliberate click */
 	rp.max = REPLAY_PAYLOAD_MAX;
-	rp.publish = replay_publish;
-	rp.arg = (void *)(uintptr_t)r->c->cfg;
+	rp.publish = mqttpub_publish_once;
+	rp.arg = &mc;
 	err[0] = '\0';
 	pthread_mutex_lock(&r->c->store_mu);
 	if (store_ping(r->c->store) == -1)

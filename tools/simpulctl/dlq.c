@@ -421,36 +421,6 @@ default_actor(char *tmp, size_t len)
 	return tmp;
 }
 
-/* Publishes one replayed payload and waits for the broker's PUBACK. */
-struct replay_pub {
-	const struct ctl_conn *c;
-	int64_t timeout_ms;
-};
-
-static int
-replay_publish(void *arg, const char *topic, const void *payload,
-    size_t len, char *err, size_t errlen)
-{
-	const struct replay_pub *p = arg;
-	struct mqttpub_config mc;
-	struct mqttpub *m;
-	int rc;
-
-	memset(&mc, 0, sizeof(mc));
-	mc.uri = p->c->mqtt_uri;
-	mc.username = p->c->mqtt_username;
-	mc.password = p->c->mqtt_password;
-	mc.ca_file = p->c->mqtt_ca_file;
-	mc.cert_file = p->c->mqtt_cert_file;
-	mc.key_file = p->c->mqtt_key_file;
-	mc.timeout_ms = p->timeout_ms;
-	if ((m = mqttpub_open(&mc, err, errlen)) == NULL)
-		return -1;
-	rc = mqttpub_publish(m, topic, payload, len, err, errlen);
-	mqttpub_close(m);
-	return rc;
-}
-
 static void
 replay_print(const struct ctl_opts *o, const char *id,
     const struct replay_args *a, const struct store_replay *rp)
@@ -484,7 +454,11 @@ static int
 dlq_replay(struct ctl_opts *o, const struct ctl_conn *c, const char *id,
     const struct replay_args *a)
 {
-	struct replay_pub pub = { c, a->timeout_ms };
+	struct mqttpub_config pub = {
+		.auth = MQTT_AUTH_OF(c),
+		.id_prefix = "simpulctl",
+		.timeout_ms = a->timeout_ms,
+	};
 	struct store_replay rp;
 	struct store *s;
 	struct buf fixed;
@@ -505,7 +479,7 @@ dlq_replay(struct ctl_opts *o, const struct ctl_conn *c, const char *id,
 	rp.len = fixed.len;
 	rp.topic = a->topic;
 	rp.max = DLQ_PAYLOAD_MAX;
-	rp.publish = replay_publish;
+	rp.publish = mqttpub_publish_once;
 	rp.arg = &pub;
 	err[0] = '\0';
 	s = store_new(c->pg_conninfo, "simpulctl", c->site);

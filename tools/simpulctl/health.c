@@ -149,17 +149,13 @@ out:
 static void
 check_broker(struct health *h, const struct ctl_conn *c, int64_t timeout_ms)
 {
-	struct mqttpub_config mc;
+	struct mqttpub_config mc = {
+		.auth = MQTT_AUTH_OF(c),
+		.id_prefix = "simpulctl",
+		.timeout_ms = timeout_ms,
+	};
 	struct mqttpub *m;
 
-	memset(&mc, 0, sizeof(mc));
-	mc.uri = c->mqtt_uri;
-	mc.username = c->mqtt_username;
-	mc.password = c->mqtt_password;
-	mc.ca_file = c->mqtt_ca_file;
-	mc.cert_file = c->mqtt_cert_file;
-	mc.key_file = c->mqtt_key_file;
-	mc.timeout_ms = timeout_ms;
 	if ((m = mqttpub_open(&mc, h->broker_why, sizeof(h->broker_why))) ==
 	    NULL) {
 		health_problem(h, "broker unreachable: %s", h->broker_why);

@@ -187,7 +187,6 @@ mqttpub_open(const struct mqttpub_config *cfg, char *err, size_t errlen)
 	MQTTAsync_createOptions cro = MQTTAsync_createOptions_initializer5;
 	MQTTAsync_connectOptions co = MQTTAsync_connectOptions_initializer5;
 	MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
-	struct mqtt_auth auth;
 	struct mqttpub *m;
 	char host[64], id[128];
 	int rc;
@@ -196,20 +195,17 @@ mqttpub_open(const struct mqttpub_config *cfg, char *err, size_t errlen)
 	pthread_mutex_init(&m->mtx, NULL);
 	pthread_cond_init(&m->cv, NULL);
 	m->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 10000;
-	if (cfg->client_id == NULL) {
-		if (gethostname(host, sizeof(host)) != 0)
-			strlcpy_s(host, "host", sizeof(host));
-		host[sizeof(host) - 1] = '\0';
-		host[strcspn(host, ".")] = '\0';
-		snprintf(id, sizeof(id), "simpulctl-%s-%ld", host,
-		    (long)getpid());
-	} else
-		strlcpy_s(id, cfg->client_id, sizeof(id));
-	rc = MQTTAsync_createWithOptions(&m->client, cfg->uri, id,
+	if (gethostname(host, sizeof(host)) != 0)
+		strlcpy_s(host, "host", sizeof(host));
+	host[sizeof(host) - 1] = '\0';
+	host[strcspn(host, ".")] = '\0';
+	snprintf(id, sizeof(id), "%s-%s-%ld", cfg->id_prefix, host,
+	    (long)getpid());
+	rc = MQTTAsync_createWithOptions(&m->client, cfg->auth.uri, id,
 	    MQTTCLIENT_PERSISTENCE_NONE, NULL, &cro);
 	if (rc != MQTTASYNC_SUCCESS) {
-		snprintf(err, errlen, "cannot use broker URI %s: %s", cfg->uri,
-		    MQTTAsync_strerror(rc));
+		snprintf(err, errlen, "cannot use broker URI %s: %s",
+		    cfg->auth.uri, MQTTAsync_strerror(rc));
 		m->client = NULL;
 		goto fail;
 	}
@@ -225,26 +221,20 @@ mqttpub_open(const struct mqttpub_config *cfg, char *err, size_t errlen)
 	co.automaticReconnect = 0;
 	co.onSuccess5 = on_success;
 	co.onFailure5 = on_failure;
-	auth.uri = cfg->uri;
-	auth.username = cfg->username;
-	auth.password = cfg->password;
-	auth.ca_file = cfg->ca_file;
-	auth.cert_file = cfg->cert_file;
-	auth.key_file = cfg->key_file;
-	mqtt_auth_apply(&auth, &co, &ssl);
+	mqtt_auth_apply(&cfg->auth, &co, &ssl);
 	co.context = op_begin(m);
 	rc = MQTTAsync_connect(m->client, &co);
 	if (rc != MQTTASYNC_SUCCESS) {
 		op_abandon(m);
 		snprintf(err, errlen, "cannot connect to the broker at %s: %s",
-		    cfg->uri, MQTTAsync_strerror(rc));
+		    cfg->auth.uri, MQTTAsync_strerror(rc));
 		goto fail;
 	}
 	if (op_wait(m, "cannot connect to the broker", err, errlen) == -1) {
 		size_t n = strlen(err);
 
 		snprintf(err + n, errlen > n ? errlen - n : 0, " (%s)",
-		    cfg->uri);
+		    cfg->auth.uri);
 		goto fail;
 	}
 	return m;
@@ -337,4 +327,19 @@ mqttpub_close(struct mqttpub *m)
 	pthread_cond_destroy(&m->cv);
 	pthread_mutex_destroy(&m->mtx);
 	free(m);
+}
+
+int
+mqttpub_publish_once(void *arg, const char *topic, const void *payload,
+    size_t len, char *err, size_t errlen)
+{
+	const struct mqttpub_config *cfg = arg;
+	struct mqttpub *m;
+	int rc;
+
+	if ((m = mqttpub_open(cfg, err, errlen)) == NULL)
+		return -1;
+	rc = mqttpub_publish(m, topic, payload, len, err, errlen);
+	mqttpub_close(m);
+	return rc;
 }
