@@ -686,16 +686,20 @@ cmd_dlq(int argc, char **argv)
 	}
 	if (opts_conn_load(&o, &conn) == -1)
 		return CTL_USAGE;
+	/* The replay uses the hub store's connection only, as case act. */
+	if (strcmp(sub, "replay") == 0) {
+		rc = dlq_replay(&o, &conn, idbuf, &ra);
+		opts_conn_free(&conn);
+		return rc;
+	}
 	if ((db = db_open(conn.pg_conninfo, cmd)) == NULL) {
 		opts_conn_free(&conn);
 		return CTL_FAIL;
 	}
 	if (strcmp(sub, "list") == 0)
 		rc = dlq_list(&o, db, &la);
-	else if (strcmp(sub, "show") == 0)
-		rc = dlq_show(&o, db, idbuf, raw);
 	else
-		rc = dlq_replay(&o, &conn, idbuf, &ra);
+		rc = dlq_show(&o, db, idbuf, raw);
 	db_close(db);
 	opts_conn_free(&conn);
 	return rc;
