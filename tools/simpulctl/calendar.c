@@ -71,16 +71,6 @@ calendar_usage(FILE *out)
 	    "(remove), or bad lines in FILE; 2 usage; 3 PostgreSQL failed.\n");
 }
 
-static const char *
-default_actor(void)
-{
-	const char *u = getenv("SUDO_USER");
-
-	if (u == NULL || *u == '\0')
-		u = getenv("USER");
-	return u != NULL && *u != '\0' ? u : "simpulctl";
-}
-
 /*
  * 1 when s is exactly a real calendar date YYYY-MM-DD in 1970..9999 (the
  * column's CHECK); PostgreSQL gets nothing else to parse.
@@ -586,12 +576,9 @@ cmd_calendar(int argc, char **argv)
 		fprintf(stderr, "%s: NAME: %s\n", cmd, why);
 		return CTL_USAGE;
 	}
-	if (actor == NULL && strcmp(sub, "list") != 0) {
-		actor = default_actor();
-		if (opts_text(&o, "the user name ($SUDO_USER, $USER)", actor,
-		    CAL_ACTOR_MAX))
-			return CTL_USAGE;
-	}
+	if (strcmp(sub, "list") != 0 && opts_actor(&o, &actor,
+	    CAL_ACTOR_MAX))
+		return CTL_USAGE;
 	if (opts_conn_load(&o, &conn) == -1)
 		return CTL_USAGE;
 	if ((db = db_open(conn.pg_conninfo, cmd)) == NULL) {

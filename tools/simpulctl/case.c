@@ -310,16 +310,6 @@ struct act_args {
 	const char *reason, *opd, *note, *as, *actor;
 };
 
-static const char *
-default_actor(void)
-{
-	const char *u = getenv("SUDO_USER");
-
-	if (u == NULL || *u == '\0')
-		u = getenv("USER");
-	return u != NULL && *u != '\0' ? u : "simpulctl";
-}
-
 /* "operator", "supervisor" or "opd:OPD" into who. 0 / -1 (reported). */
 static int
 parse_role(const struct ctl_opts *o, const char *as, struct case_actor *who)
@@ -629,10 +619,7 @@ cmd_case(int argc, char **argv)
 			    cmd);
 			return CTL_USAGE;
 		}
-		if (aa.actor == NULL)
-			aa.actor = default_actor();
-		if (opts_text(&o, "the user name ($SUDO_USER, $USER)",
-		    aa.actor, CASE_ACTOR_MAX))
+		if (opts_actor(&o, &aa.actor, CASE_ACTOR_MAX))
 			return CTL_USAGE;
 	}
 	if (ref != NULL && (opts_text(&o, "ID", ref, CASE_REF_MAX) ||

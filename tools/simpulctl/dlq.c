@@ -32,11 +32,9 @@
  */
 #include <errno.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "ctl.h"
 #include "db.h"
@@ -404,23 +402,6 @@ out:
 	return rc;
 }
 
-/* Who replays: --actor, else the user behind sudo, else the user. */
-static const char *
-default_actor(char *tmp, size_t len)
-{
-	const char *s;
-	struct passwd *pw;
-
-	if ((s = getenv("SUDO_USER")) != NULL && *s != '\0')
-		return s;
-	if ((s = getenv("USER")) != NULL && *s != '\0')
-		return s;
-	if ((pw = getpwuid(getuid())) != NULL && pw->pw_name != NULL)
-		return pw->pw_name;
-	snprintf(tmp, len, "uid %ld", (long)getuid());
-	return tmp;
-}
-
 static void
 replay_print(const struct ctl_opts *o, const char *id,
     const struct replay_args *a, const struct store_replay *rp)
@@ -567,7 +548,7 @@ cmd_dlq(int argc, char **argv)
 	struct replay_args ra;
 	struct db *db;
 	const char *sub, *cmd;
-	char idbuf[24], actor_tmp[32];
+	char idbuf[24];
 	long id = 0;
 	int ch, raw = 0, rc;
 	size_t k;
@@ -678,12 +659,9 @@ cmd_dlq(int argc, char **argv)
 		    cmd);
 		return CTL_USAGE;
 	}
-	if (strcmp(sub, "replay") == 0 && ra.actor == NULL) {
-		ra.actor = default_actor(actor_tmp, sizeof(actor_tmp));
-		if (opts_text(&o, "the user name ($SUDO_USER, $USER)",
-		    ra.actor, OPTS_TEXT_MAX))
-			return CTL_USAGE;
-	}
+	if (strcmp(sub, "replay") == 0 && opts_actor(&o, &ra.actor,
+	    OPTS_TEXT_MAX))
+		return CTL_USAGE;
 	if (opts_conn_load(&o, &conn) == -1)
 		return CTL_USAGE;
 	/* The replay uses the hub store's connection only, as case act. */

@@ -11,9 +11,11 @@
  */
 #include "opts.h"
 
+#include <pwd.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "config.h"
@@ -247,4 +249,26 @@ opts_duration(const struct ctl_opts *o, const char *name, const char *value,
 		return -1;
 	}
 	return 0;
+}
+
+int
+opts_actor(const struct ctl_opts *o, const char **actor, size_t max)
+{
+	static char uid[32];
+	const char *s;
+	struct passwd *pw;
+
+	if (*actor != NULL)
+		return 0;
+	if ((s = getenv("SUDO_USER")) != NULL && *s != '\0')
+		*actor = s;
+	else if ((s = getenv("USER")) != NULL && *s != '\0')
+		*actor = s;
+	else if ((pw = getpwuid(getuid())) != NULL && pw->pw_name != NULL)
+		*actor = pw->pw_name;
+	else {
+		snprintf(uid, sizeof(uid), "uid %ld", (long)getuid());
+		*actor = uid;
+	}
+	return opts_text(o, "the user name ($SUDO_USER, $USER)", *actor, max);
 }

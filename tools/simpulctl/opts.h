@@ -118,6 +118,15 @@ int opts_long(const struct ctl_opts *o, const char *name, const char *value,
 int opts_duration(const struct ctl_opts *o, const char *name,
     const char *value, int64_t min_ms, int64_t max_ms, int64_t *out);
 
+/*
+ * Who acts, when --actor was not given (*actor NULL): $SUDO_USER (the
+ * person behind sudo), else $USER, else the login name of the uid, else
+ * "uid N" (environment or static storage), checked as opts_text() does
+ * with max. A given --actor is left alone: it was checked when parsed.
+ * 0 / -1 (reported).
+ */
+int opts_actor(const struct ctl_opts *o, const char **actor, size_t max);
+
 /* 1 when p[0..len) is valid UTF-8 (no overlongs, no surrogates). */
 int utf8_valid(const char *p, size_t len);
 

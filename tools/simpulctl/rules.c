@@ -57,16 +57,6 @@ rules_usage(FILE *out)
 	    OPTS_COMMON_HELP);
 }
 
-static const char *
-default_actor(void)
-{
-	const char *u = getenv("SUDO_USER");
-
-	if (u == NULL || *u == '\0')
-		u = getenv("USER");
-	return u != NULL && *u != '\0' ? u : "simpulctl";
-}
-
 /* Compiles the file; prints every error. NULL if any. */
 static struct ruleset *
 load_file(const char *cmd, const char *path, const char *site)
@@ -580,8 +570,8 @@ cmd_rules(int argc, char **argv)
 	if (arg != NULL && strcmp(sub, "history") == 0 &&
 	    opts_text(&o, "NAME", arg, 64))
 		return CTL_USAGE;
-	if (actor == NULL)
-		actor = default_actor();
+	if (strcmp(sub, "apply") == 0 && opts_actor(&o, &actor, 200))
+		return CTL_USAGE;
 	if (opts_conn_load(&o, &conn) == -1)
 		return CTL_USAGE;
 	if ((db = db_open(conn.pg_conninfo, cmd)) == NULL) {
