@@ -40,6 +40,14 @@
 #define USER_PASSWORD_MAX 1024
 #define USER_DISPLAY_MAX 200
 
+/*
+ * The console's roles: console/policy.c's role_names and the CHECK on
+ * console_user.role (hub/migrations/0005_console.sql) have the same four.
+ */
+static const char *const roles[] = { "operator", "supervisor", "opd",
+	"admin" };
+#define USER_ROLES_TEXT "operator, supervisor, opd or admin"
+
 static void
 user_usage(FILE *out)
 {
@@ -53,7 +61,7 @@ user_usage(FILE *out)
 	    "Console users. The password is read from stdin (asked twice on a\n"
 	    "terminal), never from the command line; at least %d bytes.\n"
 	    "\n"
-	    "  --role R        operator, supervisor, opd or admin\n"
+	    "  --role R        " USER_ROLES_TEXT "\n"
 	    "  --opd O         (role opd) the officer's OPD, e.g. dishub\n"
 	    "  --display TEXT  the name shown in the console\n"
 	    OPTS_COMMON_HELP
@@ -147,15 +155,12 @@ struct user_args {
 
 static int
 user_add(struct ctl_opts *o, struct db *db, const char *name,
-    const struct user_args *a)
+    const struct user_args *a, const char *hash)
 {
-	char hash[crypto_pwhash_STRBYTES];
 	const char *params[5] = { name, a->display != NULL ? a->display : "",
 		a->role, a->opd, hash };
 	long n;
 
-	if (read_password(o, hash) == -1)
-		return CTL_USAGE;
 	n = db_command(db, "INSERT INTO console_user (name, display, role,"
 	    " opd, pwhash) VALUES ($1, $2, $3, $4, $5)"
 	    " ON CONFLICT (name) DO NOTHING", 5, params);
@@ -212,6 +217,17 @@ user_list(struct ctl_opts *o, struct db *db)
 }
 
 static int
+role_valid(const char *role)
+{
+	size_t i;
+
+	for (i = 0; i < nitems(roles); i++)
+		if (strcmp(role, roles[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static int
 check_args(const struct ctl_opts *o, const char *sub, const char *name,
     const struct user_args *a)
 {
@@ -230,11 +246,9 @@ check_args(const struct ctl_opts *o, const char *sub, const char *name,
 		}
 		return 0;
 	}
-	if (a->role == NULL || (strcmp(a->role, "operator") != 0 &&
-	    strcmp(a->role, "supervisor") != 0 &&
-	    strcmp(a->role, "opd") != 0 && strcmp(a->role, "admin") != 0)) {
-		fprintf(stderr, "%s: --role wants operator, supervisor, opd or "
-		    "admin\n", o->cmd);
+	if (a->role == NULL || !role_valid(a->role)) {
+		fprintf(stderr, "%s: --role wants " USER_ROLES_TEXT "\n",
+		    o->cmd);
 		return -1;
 	}
 	if ((strcmp(a->role, "opd") == 0) != (a->opd != NULL) ||
@@ -323,7 +337,9 @@ cmd_user(int argc, char **argv)
 		fprintf(stderr, "%s: libsodium failed to initialise\n", cmd);
 		return CTL_FAIL;
 	}
-	if (strcmp(sub, "passwd") == 0 && read_password(&o, hash) == -1)
+	/* Asked before connecting: no session waits while someone types. */
+	if ((strcmp(sub, "add") == 0 || strcmp(sub, "passwd") == 0) &&
+	    read_password(&o, hash) == -1)
 		return CTL_USAGE;
 	if (opts_conn_load(&o, &conn) == -1)
 		return CTL_USAGE;
@@ -334,7 +350,7 @@ cmd_user(int argc, char **argv)
 	params[0] = name;
 	params[1] = hash;
 	if (strcmp(sub, "add") == 0)
-		rc = user_add(&o, db, name, &a);
+		rc = user_add(&o, db, name, &a, hash);
 	else if (strcmp(sub, "passwd") == 0)
 		rc = user_change(&o, db, "UPDATE console_user SET pwhash = $2,"
 		    " updated_at = now() WHERE name = $1", 2, params,
