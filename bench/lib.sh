@@ -1,11 +1,36 @@
-# Shell functions shared by bench-ingest and bench-rules (sourced, not run).
+# Shell functions shared by the bench scripts (sourced, not run).
 #
-# The caller sets: LG (simpul-loadgen), SDIR (the stack's directory, with
-# its stack.env sourced), WORK (a scratch directory), TIMEOUT (seconds
-# without progress before giving up), EVENTS (events per phase), HUB_PID
-# (once the hub runs), PIDS (an array of pids to stop on exit), and the
-# functions note and die.
+# The caller sets BENCH (its name, e.g. bench-ingest) before sourcing, for
+# die and note. The functions below the messages need more: LG
+# (simpul-loadgen), SDIR (the stack's directory, with its stack.env
+# sourced), WORK (a scratch directory), TIMEOUT (seconds without progress
+# before giving up), EVENTS (events per phase), HUB_PID (once the hub
+# runs) and PIDS (an array of pids to stop on exit).
 # shellcheck shell=bash
+
+# --- messages and arguments ------------------------------------------------------
+
+# die MSG: "BENCH: MSG" on stderr, and exit 1.
+die()
+{
+	echo "$BENCH: $*" >&2
+	exit 1
+}
+
+# note MSG: "BENCH: MSG" on stderr.
+note()
+{
+	echo "$BENCH: $*" >&2
+}
+
+# posint OPTION VALUE [DIGITS]: VALUE is a positive integer of at most
+# DIGITS digits (default 9), or the run ends with an error naming OPTION.
+posint()
+{
+	local re="^[1-9][0-9]{0,$((${3:-9} - 1))}\$"
+
+	[[ $2 =~ $re ]] || die "$1 wants a positive integer, not '$2'"
+}
 
 # field KEY LINE: the value of KEY=value in a loadgen summary line.
 field()
@@ -47,6 +72,18 @@ ticks()
 		t=$((t + ${v:-0}))
 	done
 	echo "$t"
+}
+
+# cpu_ticks PID: utime + stime of PID alone, in clock ticks.
+cpu_ticks()
+{
+	local stat
+
+	stat=$(cat "/proc/$1/stat")
+	stat=${stat##*) }
+	# shellcheck disable=SC2086
+	set -- $stat
+	echo $((${12} + ${13}))
 }
 
 # pg_ticks: the postmaster and every backend and worker it runs now.

@@ -27,12 +27,12 @@
 # $SIMPUL_BUILD/test-artifacts/console/*.png.
 . "$SIMPUL_SRC/tests/integration/lib.sh"
 . "$SIMPUL_SRC/tests/integration/hub_lib.sh"
+. "$SIMPUL_SRC/tests/integration/daemon_lib.sh"
 
 CTL=$SIMPUL_BIN/simpulctl
 CONSOLE=$SIMPUL_BIN/simpul-console
 GPS=$SIMPUL_BIN/simpul-gps
 LG=$SIMPUL_BIN/simpul-loadgen
-: "${SIMPUL_WEB_DIR:=$SIMPUL_BUILD/console/web-root}"
 : "${BROWSER_NODE_MODULES:=$SIMPUL_BUILD/npm/browser-tests/node_modules}"
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 PASSWORD=uji-konsol-Karo-2026
@@ -50,17 +50,6 @@ it_setup
 CTRL=$IT_DIR/ctrl
 mkdir -p "$CTRL" "$SHOTS"
 rm -f "$SHOTS"/*.png
-
-free_port()
-{
-	local p i
-
-	for ((i = 0; i < 200; i++)); do
-		p=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
-		[ -z "$(ss -Htan "( sport = :$p )" 2>/dev/null)" ] && { echo "$p"; return 0; }
-	done
-	return 1
-}
 
 "$CTL" migrate >"$IT_DIR/migrate.out" 2>&1 || it_die "simpulctl migrate failed: $(cat "$IT_DIR/migrate.out")"
 "$CTL" rules apply "$SIMPUL_SRC/deploy/rules/karo.yaml" --actor tester >"$IT_DIR/apply.out" 2>&1 ||
@@ -81,7 +70,7 @@ adduser adm1 --role admin --display "Admin" || it_die "simpulctl user add adm1 f
 it_pass "an operator, an OPD officer, a supervisor and an admin made with simpulctl user add"
 
 # --- the console -------------------------------------------------------------
-PORT=$(free_port) || it_die "no free port"
+PORT=$(it_free_port) || it_die "no free port"
 URL=http://127.0.0.1:$PORT
 # A rough box around the regency and a geofence around Kabanjahe: test
 # shapes, not survey data.
@@ -93,36 +82,13 @@ cat >"$IT_DIR/geofences.geojson" <<'EOF'
 {"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"Kabanjahe"},
 "geometry":{"type":"Polygon","coordinates":[[[98.47,3.08],[98.53,3.08],[98.53,3.13],[98.47,3.13],[98.47,3.08]]]}}]}
 EOF
-cat >"$IT_DIR/console.conf" <<EOF
-[console]
-site = karo
-listen = 127.0.0.1:$PORT
-web_dir = $SIMPUL_WEB_DIR
-boundary_geojson = $IT_DIR/boundary.geojson
-geofences_geojson = $IT_DIR/geofences.geojson
-EOF
+console_conf console "$PORT" 'site = karo' "boundary_geojson = $IT_DIR/boundary.geojson" \
+    "geofences_geojson = $IT_DIR/geofences.geojson"
 it_assert_ok "simpul-console -n accepts the config" "$CONSOLE" -n -c "$IT_DIR/console.conf"
-# As broker client admin: it watches the hub's status topic and replays
-# dead letters of any OPD to their original topics.
-it_spawn console it_as console "$CONSOLE" -d -c "$IT_DIR/console.conf" >/dev/null
-CONSOLE_PID=$IT_LAST_PID
-it_wait_for 30 "simpul-console to answer" bash -c "curl -s -o /dev/null -w '%{http_code}' '$URL/api/me' | grep -q 401" ||
-    it_die "simpul-console did not start"
+console_start console "$PORT" -d || it_die "simpul-console did not start"
 
 # --- the GPS adapter and three vehicles -------------------------------------
-cat >"$IT_DIR/gps.conf" <<EOF
-[adapter]
-name = gps
-opd = dishub
-state_dir = $IT_DIR/gps-state
-schemas = $SIMPUL_SRC/schemas
-flush_timeout = 5s
-[gps]
-gt06_listen = 127.0.0.1:0
-h02_listen = 127.0.0.1:0
-osmand_listen = 127.0.0.1:0
-unknown_devices = reject
-stats_interval = 0
+gps_conf dishub "$(cat <<EOF
 [device 880001]
 plate = BK 1001 KA
 opd = dishub
@@ -136,9 +102,8 @@ plate = BK 1003 KA
 opd = bpbd
 name = Ambulans BPBD
 EOF
-it_spawn gps it_as gps "$GPS" -d -c "$IT_DIR/gps.conf" >/dev/null
-it_wait_for 30 "simpul-gps to start" grep -q 'gps: running' "$IT_DIR/log/gps.log" || it_die "simpul-gps did not start"
-HTTP=$(sed -n 's/.*osmand_http: listening on [^ ]* port \([0-9]*\).*/\1/p' "$IT_DIR/log/gps.log" | tail -n 1)
+)"
+gps_start -d
 ts=$(date -u +%s)
 osmand()
 {
@@ -197,10 +162,8 @@ control_loop()
 			hub-stop) it_kill "$HUB_PID" TERM ;;
 			hub-start) hub_start hub1 ;;
 			console-restart)
-				it_kill "$CONSOLE_PID"
-				it_spawn console it_as console "$CONSOLE" -d -c "$IT_DIR/console.conf" >/dev/null
-				CONSOLE_PID=$IT_LAST_PID
-				it_wait_for 30 "simpul-console to answer again" bash -c "curl -s -o /dev/null -w '%{http_code}' '$URL/api/me' | grep -q 401"
+				it_kill "$CON_PID"
+				console_start console "$PORT" -d
 				;;
 			*) it_log "unknown control request $name" ;;
 			esac

@@ -145,6 +145,50 @@ it_kill()
 	return 1
 }
 
+# it_spawn_until TIMEOUT_S TEXT NAME CMD...: it_spawn NAME CMD..., then
+# wait until NAME's log holds one more line with TEXT (fixed text) than it
+# did before, so that a restarted daemon is not taken for up by its
+# predecessor's lines. Sets IT_LAST_PID (prints nothing); returns 1,
+# counted as a failure, when TEXT does not come within TIMEOUT_S.
+it_spawn_until()
+{
+	local timeout=$1 text=$2 name=$3 before
+
+	shift 2
+	before=$(it__log_count "$name" "$text")
+	it_spawn "$@" >/dev/null || return 1
+	it_wait_for "$timeout" "$name to log '$text'" it__log_grew "$name" "$text" "$before"
+}
+
+# it__log_count NAME TEXT: lines of NAME's log holding TEXT (0 without a log).
+it__log_count()
+{
+	local n
+
+	n=$(grep -cF -- "$2" "$IT_DIR/log/$1.log" 2>/dev/null)
+	echo "${n:-0}"
+}
+
+it__log_grew()
+{
+	[ "$(it__log_count "$1" "$2")" -gt "${3:-0}" ]
+}
+
+# it_free_port: prints a loopback TCP port in 20000-31999 (below the
+# kernel's ephemeral range) that no socket uses now; 1 if none is found in
+# 200 tries. Another process may take it before the caller binds it: for a
+# daemon that can be told port 0 and logs its port, prefer that.
+it_free_port()
+{
+	local p i
+
+	for ((i = 0; i < 200; i++)); do
+		p=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
+		[ -n "$(ss -Htan "( sport = :$p )" 2>/dev/null)" ] || { echo "$p"; return 0; }
+	done
+	return 1
+}
+
 # it_on_exit CMD...: run CMD (a simple command) during cleanup, before the
 # stack goes down, e.g. to stop a second stack the test started itself.
 it_on_exit()
@@ -468,7 +512,7 @@ it_die()
 # arguments, for running it again); fails the test if it cannot start.
 it_cert_broker()
 {
-	local dir=$1 i try p=()
+	local dir=$1 i try
 
 	mkdir -p "$dir"
 	chmod 0755 "$dir"
@@ -476,14 +520,8 @@ it_cert_broker()
 	IT_CB_OWNER=()
 	[ "$(id -u)" -ne 0 ] || IT_CB_OWNER=(--owner mosquitto)
 	for try in 1 2 3 4 5; do
-		p=()
-		for ((i = 0; i < 200 && ${#p[@]} < 2; i++)); do
-			IT_CB_PORT=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
-			[ -n "$(ss -Htan "( sport = :$IT_CB_PORT )" 2>/dev/null)" ] ||
-			    [ "${p[0]:-}" = "$IT_CB_PORT" ] || p+=("$IT_CB_PORT")
-		done
-		[ ${#p[@]} -eq 2 ] || continue
-		IT_CB_PORT=${p[0]} IT_CB_WS_PORT=${p[1]}
+		IT_CB_PORT=$(it_free_port) && IT_CB_WS_PORT=$(it_free_port) &&
+		    [ "$IT_CB_WS_PORT" != "$IT_CB_PORT" ] || continue
 		"$SIMPUL_SRC/deploy/broker-setup" --clients "$dir/clients.list" \
 		    --out "$dir/sec" --host localhost --bind 127.0.0.1 \
 		    --port "$IT_CB_PORT" --ws-port "$IT_CB_WS_PORT" \

@@ -17,6 +17,7 @@
 #     opened, at least 5,000 are required and the limit is printed.
 . "$SIMPUL_SRC/tests/integration/lib.sh"
 . "$SIMPUL_SRC/tests/integration/hub_lib.sh"
+. "$SIMPUL_SRC/tests/integration/daemon_lib.sh"
 
 for b in simpul-hub simpul-gps simpul-pengaduan gpsclient idleconns slowloris; do
 	[ -x "$SIMPUL_BIN/$b" ] || { echo "test_abusive_clients: $b not built" >&2; exit 1; }
@@ -41,56 +42,16 @@ MPORT=$(sed -n 's/.*httpd: hub: serving .* port \([0-9]*\).*/\1/p' "$IT_DIR/log/
 # --- the daemons ------------------------------------------------------------------
 
 GPSLOG=$IT_DIR/log/gps.log
-cat >"$IT_DIR/gps.conf" <<EOF
-[adapter]
-name = gps
-opd = diskominfo
-state_dir = $IT_DIR/gps-state
-schemas = $SIMPUL_SRC/schemas
-flush_timeout = 5s
-[gps]
-gt06_listen = 127.0.0.1:0
-h02_listen = 127.0.0.1:0
-osmand_listen = 127.0.0.1:0
-unknown_devices = reject
-stats_interval = 0
-max_connections = 10100
-[device 0353419036066061]
-plate = BK 1234 AB
-opd = dishub
-[device 902064]
-opd = satpolpp
-EOF
-it_spawn gps it_as gps "$SIMPUL_BIN/simpul-gps" -c "$IT_DIR/gps.conf" >/dev/null
-GPS_PID=$IT_LAST_PID
-it_wait_for 30 "simpul-gps to start" grep -q 'gps: running' "$GPSLOG" || it_die "simpul-gps did not start"
-GT06=$(sed -n 's/.*gt06 listening on [^ ]* port \([0-9]*\).*/\1/p' "$GPSLOG" | tail -n 1)
-OSMAND=$(sed -n 's/.*osmand_http: listening on [^ ]* port \([0-9]*\).*/\1/p' "$GPSLOG" | tail -n 1)
+gps_conf diskominfo "max_connections = 10100" \
+    "[device 0353419036066061]" "plate = BK 1234 AB" "opd = dishub" \
+    "[device 902064]" "opd = satpolpp"
+gps_start
 it_log "simpul-gps: $(grep -o 'descriptor limit [0-9]*' "$GPSLOG" | tail -n 1)"
 
 KEY=karo-web-0123456789abcdef
-PG_LOG=$IT_DIR/log/pengaduan.log
-cat >"$IT_DIR/pengaduan.conf" <<CONF
-[adapter]
-name = pengaduan
-opd = diskominfo
-state_dir = $IT_DIR/pengaduan-state
-schemas = $SIMPUL_SRC/schemas
-flush_timeout = 2s
-[open311]
-listen = 127.0.0.1:0
-jurisdiction_id = karokab.go.id
-[service sampah]
-name = Sampah
-[client kominfo-web]
-key = $KEY
-channel = web
-CONF
-it_spawn pengaduan it_as pengaduan "$SIMPUL_BIN/simpul-pengaduan" -c "$IT_DIR/pengaduan.conf" >/dev/null
-it_wait_for 30 "simpul-pengaduan to listen" grep -q 'open311: listening' "$PG_LOG" || it_die "simpul-pengaduan did not start"
-O311=$(grep 'open311: listening' "$PG_LOG" | tail -n 1 | sed 's/.* port \([0-9]*\).*/\1/')
-it_wait_for 30 "simpul-pengaduan to connect" \
-    bash -c "XDG_CONFIG_HOME='$(it_mqtt_dir admin)' mosquitto_sub -t karo/adapter/status/pengaduan -C 1 -W 2 | grep -q online"
+pengaduan_conf "[service sampah]" "name = Sampah" \
+    "[client kominfo-web]" "key = $KEY" "channel = web"
+pengaduan_start || it_die "simpul-pengaduan did not start"
 
 # timed NAME CMD...: runs CMD (a curl printing its status), prints
 # "<output> <milliseconds>".
@@ -105,7 +66,7 @@ timed()
 
 # --- 1. slow loris ------------------------------------------------------------------
 
-for p in "osmand $OSMAND" "open311 $O311" "metrics $MPORT"; do
+for p in "osmand $HTTP" "open311 $O311" "metrics $MPORT"; do
 	set -- $p
 	it_spawn "slow-$1" "$SIMPUL_BIN/slowloris" 127.0.0.1 "$2" "$SLOW" >/dev/null
 done
@@ -117,7 +78,7 @@ done
 sleep 5
 
 read -r code ms < <(timed curl -s -o /dev/null -w '%{http_code}' --max-time 5 \
-    "http://127.0.0.1:$OSMAND/?id=902064&lat=3.1&lon=98.5&timestamp=1704096000")
+    "http://127.0.0.1:$HTTP/?id=902064&lat=3.1&lon=98.5&timestamp=1704096000")
 it_assert_eq "$code" 200 "OsmAnd: a phone is answered with $SLOW slow loris connections open (${ms} ms)"
 read -r code ms < <(timed curl -s -o "$IT_DIR/o311.json" -w '%{http_code}' --max-time 5 \
     -H 'Content-Type: application/x-www-form-urlencoded' \

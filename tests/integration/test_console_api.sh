@@ -10,38 +10,25 @@
 # CI machines are shared and noisy).
 . "$SIMPUL_SRC/tests/integration/lib.sh"
 . "$SIMPUL_SRC/tests/integration/hub_lib.sh"
+. "$SIMPUL_SRC/tests/integration/daemon_lib.sh"
 it_setup
 
 CTL=$SIMPUL_BIN/simpulctl
-WEB=$SIMPUL_BUILD/console/web-root
+WEB=$SIMPUL_WEB_DIR
 PW=correct-horse-battery
 H=$IT_DIR/h.txt
 B=$IT_DIR/b.json
 
-free_port()
-{
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# console_start NAME PORT [INI LINES...]: simpul-console on PORT; waits
-# until it answers. Sets CON_PID.
-console_start()
+# console_up NAME PORT [INI LINES...]: simpul-console on PORT, polling
+# every 200 ms, with the lines in [console]; waits until it answers.
+# Sets CON_PID.
+console_up()
 {
 	local name=$1 port=$2
 
 	shift 2
-	mkdir -p "$WEB"
-	{
-		printf '[console]\nlisten = 127.0.0.1:%s\nweb_dir = %s\npoll = 200ms\n' "$port" "$WEB"
-		printf '%s\n' "$@"
-		printf '[postgres]\nconninfo = %s\n[mqtt]\nuri = %s\n' "$SIMPUL_PG" "$SIMPUL_MQTT_URI"
-	} >"$IT_DIR/$name.conf"
-	# The console replays dead letters into any OPD's ingest topic and
-	# watches the hub's status: the stack's console client may do both.
-	it_spawn "$name" it_as console "$SIMPUL_BIN/simpul-console" -c "$IT_DIR/$name.conf" >/dev/null
-	CON_PID=$IT_LAST_PID
-	it_wait_for 20 "console $name to listen" \
-	    curl -s -o /dev/null "http://127.0.0.1:$port/api/me"
+	console_conf "$name" "$port" 'poll = 200ms' "$@"
+	console_start "$name" "$port"
 }
 
 # req USER METHOD PATH [BODY [EXTRA CURL ARGS...]]: one request as USER
@@ -141,9 +128,9 @@ adduser "opd-$X" opd "$X"
 OPD=opd-$O
 OTHER=opd-$X
 
-PORT=$(free_port)
+PORT=$(it_free_port) || it_die "no free port"
 BASE=http://127.0.0.1:$PORT
-console_start console "$PORT"
+console_up console "$PORT"
 
 # --- sign-in --------------------------------------------------------------
 login op1
@@ -431,10 +418,10 @@ it_wait_for 20 "db up again on the live stream" bash -c "grep '\"db\":' '$IT_DIR
 it_wait_for 20 "the API answering again" bash -c "curl -s -o /dev/null -w '%{http_code}' -b '$IT_DIR/jar.op1' '$BASE/api/cases' | grep -q 200"
 
 # --- session expiry (a second console with a 2 s idle limit) ----------------
-PORT2=$(free_port)
+PORT2=$(it_free_port) || it_die "no free port"
 BASE_MAIN=$BASE
 BASE=http://127.0.0.1:$PORT2
-console_start console2 "$PORT2" 'session_idle = 2s' 'session_max = 4s'
+console_up console2 "$PORT2" 'session_idle = 2s' 'session_max = 4s'
 login op1
 expect 200 "op1 signs in to the short-session console"
 req op1 GET /api/me

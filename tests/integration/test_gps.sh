@@ -26,6 +26,7 @@
 #  8. SIGTERM: exits 0 ("gps: stopped").
 . "$SIMPUL_SRC/tests/integration/lib.sh"
 . "$SIMPUL_SRC/tests/integration/hub_lib.sh"
+. "$SIMPUL_SRC/tests/integration/daemon_lib.sh"
 
 GPS=$SIMPUL_BIN/simpul-gps
 CLIENT=$SIMPUL_BIN/gpsclient
@@ -38,28 +39,8 @@ hub_start hub1
 
 GPSLOG=$IT_DIR/log/gps.log
 
-# gps_conf [EXTRA INI LINES...]: the adapter's config, with the devices of
-# the test frames registered.
-gps_conf()
-{
-	{
-		cat <<EOF
-[adapter]
-name = gps
-opd = diskominfo
-state_dir = $IT_DIR/gps-state
-schemas = $SIMPUL_SRC/schemas
-flush_timeout = 5s
-[gps]
-gt06_listen = 127.0.0.1:0
-h02_listen = 127.0.0.1:0
-osmand_listen = 127.0.0.1:0
-unknown_devices = reject
-stats_interval = 0
-EOF
-		printf '%s\n' "$@"
-		cat <<EOF
-; the GT06 login's BCD form of IMEI 353419036066061
+# The devices of the test frames.
+DEVICES="; the GT06 login's BCD form of IMEI 353419036066061
 [device 0353419036066061]
 plate = BK 1234 AB
 opd = dishub
@@ -74,28 +55,13 @@ opd = satpolpp
 [device 123456]
 name = HP Satpol PP 1
 [device 8737767034]
-opd = dishub
-EOF
-	} >"$IT_DIR/gps.conf"
-}
+opd = dishub"
 
-# gps_start: starts simpul-gps and waits until it runs; sets GPS_PID and
-# the ports it picked (GT06, H02, HTTP).
-gps_start()
+# frames_conf [EXTRA INI LINES...]: the adapter's config (gps_conf) with
+# the extra [gps] lines and the devices of the test frames registered.
+frames_conf()
 {
-	local before
-
-	before=$(grep -c 'gps: running' "$GPSLOG" 2>/dev/null || true)
-	before=${before:-0}
-	it_spawn gps it_as gps "$GPS" -d -c "$IT_DIR/gps.conf" >/dev/null
-	GPS_PID=$IT_LAST_PID
-	it_wait_for 30 "simpul-gps to start" \
-	    bash -c "[ \$(grep -c 'gps: running' '$GPSLOG' 2>/dev/null || echo 0) -gt $before ]" ||
-	    it_die "simpul-gps did not start"
-	GT06=$(sed -n 's/.*gt06 listening on [^ ]* port \([0-9]*\).*/\1/p' "$GPSLOG" | tail -n 1)
-	H02=$(sed -n 's/.*h02 listening on [^ ]* port \([0-9]*\).*/\1/p' "$GPSLOG" | tail -n 1)
-	HTTP=$(sed -n 's/.*osmand_http: listening on [^ ]* port \([0-9]*\).*/\1/p' "$GPSLOG" | tail -n 1)
-	it_log "simpul-gps pid $GPS_PID: gt06 $GT06 h02 $H02 http $HTTP"
+	gps_conf diskominfo "$@" "$DEVICES"
 }
 
 # q SQL: one value from the hub's tables.
@@ -118,14 +84,14 @@ http()
 
 POS="select count(*) from event where type = 'gps.position'"
 
-gps_conf
+frames_conf
 it_assert_ok "simpul-gps -n accepts the config" "$GPS" -n -c "$IT_DIR/gps.conf"
 "$GPS" -D >"$IT_DIR/dump.conf"
 it_assert_ok "simpul-gps -D documents unknown_devices" grep -q '^;unknown_devices = reject' "$IT_DIR/dump.conf"
-gps_conf "[device 12-x]" "name = x" "[device 777]" "plate = bk 1"
+frames_conf "[device 12-x]" "name = x" "[device 777]" "plate = bk 1"
 it_assert_eq "$("$GPS" -n -c "$IT_DIR/gps.conf" 2>&1 | grep -c 'gps.conf:[0-9]*:')" 2 "a bad device id and a lower-case plate are reported with file:line"
-gps_conf
-gps_start
+frames_conf
+gps_start -d
 
 # --- 1. GT06 ------------------------------------------------------------------
 
@@ -240,9 +206,9 @@ esac
 it_assert_eq "$(http '/?id=902064&lat=3.1&lon=98.5&timestamp=1704096000')" "200 " "OsmAnd answered while the broker is down"
 it_kill "$GPS_PID" KILL
 "$IT_STACK" mqtt-start "$IT_DIR" >/dev/null 2>&1 || it_die "broker did not restart"
-gps_conf "idle_timeout = 2s" "max_connections = 3" "osmand_request_timeout = 2s" \
+frames_conf "idle_timeout = 2s" "max_connections = 3" "osmand_request_timeout = 2s" \
     "[mqtt]" "max_buffered = 3"
-gps_start
+gps_start -d
 it_sql_wait 60 "select count(*) from event where subject = '4210051415' and data->>'fix_time' = '2024-01-01T08:00:00.000Z'" 1
 it_sql_wait 60 "select count(*) from event where subject = '902064' and time = '2024-01-01 08:00:00+00'" 1
 it_assert_eq "$(q "select (data->>'lat') || ' ' || (data->>'speed_kmh') || ' ' || (data->>'course') from event where subject = '4210051415' and data->>'fix_time' = '2024-01-01T08:00:00.000Z'")" "3.1 18.52 90" "the event accepted before the SIGKILL arrived intact"

@@ -18,6 +18,7 @@
 #     with their rows.
 . "$SIMPUL_SRC/tests/integration/lib.sh"
 . "$SIMPUL_SRC/tests/integration/hub_lib.sh"
+. "$SIMPUL_SRC/tests/integration/daemon_lib.sh"
 
 CTL=$SIMPUL_BIN/simpulctl
 CLIENT=$SIMPUL_BIN/gpsclient
@@ -104,28 +105,10 @@ it_assert_ok "hub: still running after the hostile payloads" it_alive "$HUB_PID"
 # --- 2. simpul-pengaduan (Open311) -------------------------------------------
 
 KEY=karo-web-0123456789abcdef
-PG_LOG=$IT_DIR/log/pengaduan.log
-cat >"$IT_DIR/pengaduan.conf" <<CONF
-[adapter]
-name = pengaduan
-opd = diskominfo
-state_dir = $IT_DIR/pengaduan-state
-schemas = $SIMPUL_SRC/schemas
-flush_timeout = 2s
-[open311]
-listen = 127.0.0.1:0
-jurisdiction_id = karokab.go.id
-[service sampah]
-name = Sampah
-[client kominfo-web]
-key = $KEY
-channel = web
-CONF
-it_spawn pengaduan it_as pengaduan "$SIMPUL_BIN/simpul-pengaduan" -d -c "$IT_DIR/pengaduan.conf" >/dev/null
-PGD_PID=$IT_LAST_PID
-it_wait_for 30 "simpul-pengaduan to listen" grep -q 'open311: listening' "$PG_LOG" || it_die "simpul-pengaduan did not start"
-PORT=$(grep 'open311: listening' "$PG_LOG" | tail -n 1 | sed 's/.* port \([0-9]*\).*/\1/')
-BASE=http://127.0.0.1:$PORT/open311/v2
+pengaduan_conf "[service sampah]" "name = Sampah" \
+    "[client kominfo-web]" "key = $KEY" "channel = web"
+pengaduan_start -d || it_die "simpul-pengaduan did not start"
+BASE=http://127.0.0.1:$O311/open311/v2
 
 # post ARGS...: POST requests.json; sets CODE and BODY.
 post()
@@ -169,29 +152,8 @@ it_assert_ok "pengaduan: still running" it_alive "$PGD_PID"
 # --- 3. simpul-gps -------------------------------------------------------------
 
 GPSLOG=$IT_DIR/log/gps.log
-cat >"$IT_DIR/gps.conf" <<EOF
-[adapter]
-name = gps
-opd = diskominfo
-state_dir = $IT_DIR/gps-state
-schemas = $SIMPUL_SRC/schemas
-flush_timeout = 5s
-[gps]
-gt06_listen = 127.0.0.1:0
-h02_listen = 127.0.0.1:0
-osmand_listen = 127.0.0.1:0
-unknown_devices = reject
-stats_interval = 0
-[device 4210051415]
-opd = bpbd
-[device 902064]
-opd = satpolpp
-EOF
-it_spawn gps it_as gps "$SIMPUL_BIN/simpul-gps" -d -c "$IT_DIR/gps.conf" >/dev/null
-GPS_PID=$IT_LAST_PID
-it_wait_for 30 "simpul-gps to start" grep -q 'gps: running' "$GPSLOG" || it_die "simpul-gps did not start"
-H02=$(sed -n 's/.*h02 listening on [^ ]* port \([0-9]*\).*/\1/p' "$GPSLOG" | tail -n 1)
-HTTP=$(sed -n 's/.*osmand_http: listening on [^ ]* port \([0-9]*\).*/\1/p' "$GPSLOG" | tail -n 1)
+gps_conf diskominfo "[device 4210051415]" "opd = bpbd" "[device 902064]" "opd = satpolpp"
+gps_start -d
 
 osmand()
 {

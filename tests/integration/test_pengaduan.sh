@@ -11,6 +11,7 @@
 # through a SIGKILL and arrives once after the restart.
 . "$SIMPUL_SRC/tests/integration/lib.sh"
 . "$SIMPUL_SRC/tests/integration/hub_lib.sh"
+. "$SIMPUL_SRC/tests/integration/daemon_lib.sh"
 it_setup
 
 KEY=karo-web-0123456789abcdef
@@ -25,16 +26,7 @@ hub_start hub1
 it_sql "CREATE ROLE pengaduan_ro LOGIN PASSWORD 'ro-secret'" >/dev/null
 it_sql "GRANT SELECT ON ALL TABLES IN SCHEMA public TO pengaduan_ro" >/dev/null
 
-cat >"$IT_DIR/pengaduan.conf" <<CONF
-[adapter]
-name = pengaduan
-opd = diskominfo
-state_dir = $IT_DIR/pengaduan-state
-schemas = $SIMPUL_SRC/schemas
-flush_timeout = 2s
-[open311]
-listen = 127.0.0.1:0
-jurisdiction_id = karokab.go.id
+pengaduan_conf "$(cat <<CONF
 ack_timeout = 5s
 [sms]
 inbox = $SMS/inbox
@@ -69,6 +61,7 @@ keywords = pdam, air
 key = $KEY
 channel = web
 CONF
+)"
 
 it_assert_ok "-n accepts the config" "$SIMPUL_BIN/simpul-pengaduan" -n -c "$IT_DIR/pengaduan.conf"
 it_assert_ok "-D documents the keys and the catalogue" \
@@ -76,17 +69,8 @@ it_assert_ok "-D documents the keys and the catalogue" \
 
 start_adapter()
 {
-	local before
-
-	before=$(grep -c 'open311: listening' "$PG_LOG" 2>/dev/null || true)
-	it_spawn pengaduan it_as pengaduan "$SIMPUL_BIN/simpul-pengaduan" -d -c "$IT_DIR/pengaduan.conf" >/dev/null
-	ADAPTER_PID=$IT_LAST_PID
-	it_wait_for 30 "the adapter to listen" \
-	    bash -c "[ \$(grep -c 'open311: listening' '$PG_LOG' 2>/dev/null || echo 0) -gt ${before:-0} ]"
-	PORT=$(grep 'open311: listening' "$PG_LOG" | tail -n 1 | sed 's/.* port \([0-9]*\).*/\1/')
-	BASE=http://127.0.0.1:$PORT/open311/v2
-	it_wait_for 30 "the adapter to connect" \
-	    bash -c "XDG_CONFIG_HOME='$(it_mqtt_dir admin)' mosquitto_sub -t karo/adapter/status/pengaduan -C 1 -W 2 | grep -q online"
+	pengaduan_start -d
+	BASE=http://127.0.0.1:$O311/open311/v2
 }
 
 # req METHOD PATH [curl args...]: sets CODE and BODY.
@@ -268,8 +252,8 @@ it_kill "$HUB_PID" TERM
 post "api_key=$KEY&service_code=air_bersih&address_string=Desa+Lingga&description=Air+PDAM+mati+tiga+hari"
 it_assert_eq "$CODE" 200 "POST while the hub is down: 200"
 ID_KILL=$(js "$BODY" "j->0->>'service_request_id'")
-kill -KILL "$ADAPTER_PID"
-it_kill "$ADAPTER_PID" KILL
+kill -KILL "$PGD_PID"
+it_kill "$PGD_PID" KILL
 start_adapter
 hub_start hub1
 it_sql_wait 30 "SELECT count(*) FROM event WHERE subject = '$ID_KILL'" 1
@@ -286,8 +270,8 @@ printf 'PDAM tidak mengalir' >"$SMS/inbox/IN20261127_092000_00_+6281399990000_00
 it_wait_for 30 "the SMS to be published" grep -q 'sms: published .* from +6281399990000' "$PG_LOG"
 sleep 1
 it_assert_ok "unacknowledged: still in the inbox" test -f "$SMS/inbox/IN20261127_092000_00_+6281399990000_00.txt"
-kill -KILL "$ADAPTER_PID"
-it_kill "$ADAPTER_PID" KILL
+kill -KILL "$PGD_PID"
+it_kill "$PGD_PID" KILL
 "$IT_STACK" mqtt-start "$IT_DIR" >/dev/null 2>&1
 start_adapter
 it_wait_for 60 "the SMS to move to done after the restart" test -f "$SMS/done/IN20261127_092000_00_+6281399990000_00.txt"

@@ -133,13 +133,8 @@ it_assert_ok "-n names each problem with file:line" \
 
 start_adapter()
 {
-	local before
-
-	before=$(grep -c 'webhook: listening' "$PZLOG" 2>/dev/null || true)
-	it_spawn perizinan it_as perizinan "$PZ" -d -c "$IT_DIR/perizinan.conf" >/dev/null
+	it_spawn_until 30 'webhook: listening' perizinan it_as perizinan "$PZ" -d -c "$IT_DIR/perizinan.conf"
 	PZ_PID=$IT_LAST_PID
-	it_wait_for 30 "the adapter to listen" \
-	    bash -c "[ \$(grep -c 'webhook: listening' '$PZLOG' 2>/dev/null || echo 0) -gt ${before:-0} ]"
 	WPORT=$(grep 'webhook: listening' "$PZLOG" | tail -n 1 | sed 's/.* port \([0-9]*\) .*/\1/')
 	HOOK=http://127.0.0.1:$WPORT/webhook/sicantik
 }

@@ -13,13 +13,13 @@
 #    the command to run.
 . "$SIMPUL_SRC/tests/integration/lib.sh"
 . "$SIMPUL_SRC/tests/integration/hub_lib.sh"
+. "$SIMPUL_SRC/tests/integration/daemon_lib.sh"
 it_setup
 
 command -v jq >/dev/null || it_die "jq is needed (apt-get install jq)"
 command -v curl >/dev/null || it_die "curl is missing (deploy/debian-packages.txt)"
 CTL=$SIMPUL_BIN/simpulctl
 LG=$SIMPUL_BIN/simpul-loadgen
-WEB=$SIMPUL_BUILD/console/web-root
 PW=correct-horse-battery
 ADU_TOPIC=karo/ev/diskominfo/pengaduan/complaint.created
 
@@ -173,14 +173,12 @@ it_wait_for 20 "the hub to reload its rules" \
     it_pass "the running hub loaded 3 rules"
 
 # --- the console as simpul_console ------------------------------------------------
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PORT=$(it_free_port) || it_die "no free port"
 BASE=http://127.0.0.1:$PORT
-mkdir -p "$WEB"
-printf '[console]\nlisten = 127.0.0.1:%s\nweb_dir = %s\npoll = 200ms\n[postgres]\nconninfo = %s\n[mqtt]\nuri = %s\n' \
-    "$PORT" "$WEB" "$CON_PG" "$SIMPUL_MQTT_URI" >"$IT_DIR/console.conf"
-# SIMPUL_PG overrides the file's conninfo: the console's own role here.
-SIMPUL_PG=$CON_PG it_spawn console it_as admin "$SIMPUL_BIN/simpul-console" -c "$IT_DIR/console.conf" >/dev/null
-it_wait_for 20 "the console to listen" curl -s -o /dev/null "$BASE/api/me"
+# The console's own role, in the file and in SIMPUL_PG (which overrides
+# the file's conninfo).
+SIMPUL_PG=$CON_PG console_conf console "$PORT" 'poll = 200ms'
+SIMPUL_PG=$CON_PG CONSOLE_AS=admin console_start console "$PORT"
 J=$IT_DIR/jar
 code=$(curl -s -o "$IT_DIR/login.json" -w '%{http_code}' -c "$J" -b "$J" -H 'Content-Type: application/json' \
     -H "Origin: $BASE" --data-binary "{\"user\":\"op1\",\"password\":\"$PW\"}" "$BASE/api/login")

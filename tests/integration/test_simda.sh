@@ -19,27 +19,10 @@
 #      exactly once, no id conflicts.
 . "$SIMPUL_SRC/tests/integration/lib.sh"
 . "$SIMPUL_SRC/tests/integration/hub_lib.sh"
+. "$SIMPUL_SRC/tests/integration/daemon_lib.sh"
 it_setup
 
-DRIVER=$(odbcinst -q -d 2>/dev/null | tr -d '[]' | grep -m 1 -i 'postgresql unicode')
-[ -n "$DRIVER" ] || DRIVER=$(odbcinst -q -d 2>/dev/null | tr -d '[]' | grep -m 1 -i postgresql)
-[ -n "$DRIVER" ] || it_die "no PostgreSQL ODBC driver (install odbc-postgresql)"
-
-SRC=$IT_DIR/src
-"$IT_STACK" up "$SRC" >"$IT_DIR/log/src-stack.log" 2>&1 || it_die "second stack did not start"
-it_on_exit "$IT_STACK" down "$SRC"
-SRC_PORT=$(sed -n 's/^export SIMPUL_PG_PORT=\([0-9]*\)$/\1/p' "$SRC/stack.env")
-SRC_PW=$(sed -n "s/^export PGPASSWORD='\([0-9a-f]*\)'$/\1/p" "$SRC/stack.env")
-
-src_sql()
-{
-	PGPORT=$SRC_PORT PGPASSWORD=$SRC_PW PGDATABASE=${SRC_DB:-simda} it_sql "$@"
-}
-
-SRC_DB=postgres src_sql "CREATE DATABASE simda" >/dev/null || it_die "cannot create the source database"
-PGPORT=$SRC_PORT PGPASSWORD=$SRC_PW psql -Xq -v ON_ERROR_STOP=1 -d simda \
-	-f "$SIMPUL_SRC/tests/data/sqlpoll/simda.sql" >/dev/null 2>"$IT_DIR/log/fixture.log" </dev/null ||
-	it_die "cannot load simda.sql: $(cat "$IT_DIR/log/fixture.log")"
+sqlpoll_source simda "$SIMPUL_SRC/tests/data/sqlpoll/simda.sql"
 # An archive of last year's SP2Ds whose amounts were migrated as FLOAT.
 src_sql "CREATE TABLE Ta_SP2D_Lama (LIKE Ta_SP2D INCLUDING DEFAULTS);
 	ALTER TABLE Ta_SP2D_Lama ALTER Nilai TYPE double precision;
@@ -72,19 +55,9 @@ data.tahun_anggaran = Tahun:int
 data.rekening_penerima = Rek_Penerima:digits
 data.bank = Bank_Penerima"
 
-cat >"$IT_DIR/simda.conf" <<CONF
-[adapter]
-name = simda
-opd = bpkad
-state_dir = $IT_DIR/simda-state
-schemas = $SIMPUL_SRC/schemas
-flush_timeout = 5s
-[source]
-dsn = Driver={$DRIVER};Server=127.0.0.1;Port=$SRC_PORT;Database=simda;Uid=simpul;Pwd=$SRC_PW
-poll = 300ms
-login_timeout = 3s
-retry_min = 500ms
-retry_max = 4s
+{
+	sqlpoll_conf_head simda
+	cat <<CONF
 
 [feed realisasi]
 select = Tahun, Kode_OPD, Nm_Sub_Unit, Kode_Rekening, Uraian, Anggaran,
@@ -141,16 +114,12 @@ $SP2D_MAP
 4 = LS
 5 = LS
 CONF
+} >"$IT_DIR/simda.conf"
 
 start_adapter()
 {
-	local before
-
-	before=$(grep -c 'sqlpoll: connected to the source' "$LOG" 2>/dev/null || true)
-	it_spawn simda it_as simda "$SIMPUL_BIN/simpul-simda" -c "$IT_DIR/simda.conf" >/dev/null
+	sqlpoll_start simda
 	SIMDA_PID=$IT_LAST_PID
-	it_wait_for 30 "simpul-simda to connect to the source" \
-		bash -c "[ \$(grep -c 'sqlpoll: connected to the source' '$LOG' 2>/dev/null || echo 0) -gt ${before:-0} ]"
 }
 
 hub()

@@ -16,51 +16,39 @@
 #      exactly once (one event per record and version), no id conflicts.
 . "$SIMPUL_SRC/tests/integration/lib.sh"
 . "$SIMPUL_SRC/tests/integration/hub_lib.sh"
+. "$SIMPUL_SRC/tests/integration/daemon_lib.sh"
 it_setup
-
-DRIVER=$(odbcinst -q -d 2>/dev/null | tr -d '[]' | grep -m 1 -i 'postgresql unicode')
-[ -n "$DRIVER" ] || DRIVER=$(odbcinst -q -d 2>/dev/null | tr -d '[]' | grep -m 1 -i postgresql)
-[ -n "$DRIVER" ] || it_die "no PostgreSQL ODBC driver (install odbc-postgresql)"
 
 # The source database lives in a stack of its own, so that stopping it
 # leaves the hub's PostgreSQL running.
-SRC=$IT_DIR/src
-"$IT_STACK" up "$SRC" >"$IT_DIR/log/src-stack.log" 2>&1 || it_die "second stack did not start"
-it_on_exit "$IT_STACK" down "$SRC"
-SRC_PORT=$(sed -n 's/^export SIMPUL_PG_PORT=\([0-9]*\)$/\1/p' "$SRC/stack.env")
-SRC_PW=$(sed -n "s/^export PGPASSWORD='\([0-9a-f]*\)'$/\1/p" "$SRC/stack.env")
-
-src_sql()
-{
-	PGPORT=$SRC_PORT PGPASSWORD=$SRC_PW PGDATABASE=${SRC_DB:-sppidol} it_sql "$@"
-}
-
-SRC_DB=postgres src_sql "CREATE DATABASE sppidol" >/dev/null || it_die "cannot create the source database"
-PGPORT=$SRC_PORT PGPASSWORD=$SRC_PW psql -Xq -v ON_ERROR_STOP=1 -d sppidol \
-	-f "$SIMPUL_SRC/tests/data/sqlpoll/sppidol.sql" >/dev/null 2>"$IT_DIR/log/fixture.log" </dev/null ||
-	it_die "cannot load sppidol.sql: $(cat "$IT_DIR/log/fixture.log")"
+sqlpoll_source sppidol "$SIMPUL_SRC/tests/data/sqlpoll/sppidol.sql"
 
 hub_conf hub1
 hub_start hub1
 
 LOG=$IT_DIR/log/sp2d.log
+# What both feeds' maps take from the SP2D, and both feeds' status codes.
+SP2D_DATA="data.nomor_sp2d = no_sp2d
+data.tanggal = tgl_sp2d:date
+data.opd_pemohon = opd_pemohon:lower
+data.jenis = jns_sp2d:upper
+data.nilai = nilai:int
+data.penerima = nm_penerima
+data.keterangan = keperluan
+data.nomor_spm = no_spm
+data.tahun_anggaran = tahun_anggaran:int"
+SP2D_TYPES="0 = -
+1 = sp2d.submitted
+2 = sp2d.issued
+3 = sp2d.disbursed
+9 = sp2d.rejected"
 write_conf()
 {
 	local window=$1
 
-	cat >"$IT_DIR/sp2d.conf" <<CONF
-[adapter]
-name = sp2d
-opd = bpkad
-state_dir = $IT_DIR/sp2d-state
-schemas = $SIMPUL_SRC/schemas
-flush_timeout = 5s
-[source]
-dsn = Driver={$DRIVER};Server=127.0.0.1;Port=$SRC_PORT;Database=sppidol;Uid=simpul;Pwd=$SRC_PW
-poll = 300ms
-login_timeout = 3s
-retry_min = 500ms
-retry_max = 4s
+	{
+		sqlpoll_conf_head sp2d
+		cat <<CONF
 
 ; Row mode: the SP2D table, the latest status per poll.
 [feed sp2d]
@@ -80,24 +68,12 @@ id.record = no_sp2d
 id.version = status, updated_at
 time = updated_at
 subject = no_sp2d
-data.nomor_sp2d = no_sp2d
-data.tanggal = tgl_sp2d:date
-data.opd_pemohon = opd_pemohon:lower
-data.jenis = jns_sp2d:upper
-data.nilai = nilai:int
-data.penerima = nm_penerima
-data.keterangan = keperluan
-data.nomor_spm = no_spm
-data.tahun_anggaran = tahun_anggaran:int
+$SP2D_DATA
 data.alasan_penolakan = alasan_tolak
 data.rekening_penerima = rek_penerima:digits
 data.bank = bank_penerima
 [types sp2d]
-0 = -
-1 = sp2d.submitted
-2 = sp2d.issued
-3 = sp2d.disbursed
-9 = sp2d.rejected
+$SP2D_TYPES
 
 ; History mode: every status change, for the SP2Ds numbered H-...
 [feed riwayat]
@@ -117,34 +93,18 @@ id.record = no_sp2d
 id.version = status, changed_at
 time = changed_at
 subject = no_sp2d
-data.nomor_sp2d = no_sp2d
-data.tanggal = tgl_sp2d:date
-data.opd_pemohon = opd_pemohon:lower
-data.jenis = jns_sp2d:upper
-data.nilai = nilai:int
-data.penerima = nm_penerima
-data.keterangan = keperluan
-data.nomor_spm = no_spm
-data.tahun_anggaran = tahun_anggaran:int
+$SP2D_DATA
 data.alasan_penolakan = catatan
 [types riwayat]
-0 = -
-1 = sp2d.submitted
-2 = sp2d.issued
-3 = sp2d.disbursed
-9 = sp2d.rejected
+$SP2D_TYPES
 CONF
+	} >"$IT_DIR/sp2d.conf"
 }
 
 start_adapter()
 {
-	local before
-
-	before=$(grep -c 'sqlpoll: connected to the source' "$LOG" 2>/dev/null || true)
-	it_spawn sp2d it_as sp2d "$SIMPUL_BIN/simpul-sp2d" -c "$IT_DIR/sp2d.conf" >/dev/null
+	sqlpoll_start sp2d
 	SP2D_PID=$IT_LAST_PID
-	it_wait_for 30 "simpul-sp2d to connect to the source" \
-		bash -c "[ \$(grep -c 'sqlpoll: connected to the source' '$LOG' 2>/dev/null || echo 0) -gt ${before:-0} ]"
 }
 
 hub()

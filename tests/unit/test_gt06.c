@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "gt06.h"
+#include "gpsdata.h"
 #include "testlib.h"
 #include "util.h"
 
@@ -91,6 +92,22 @@ feed_hex(const char *hex, struct rec *r, int *rc)
 	return c;
 }
 
+/*
+ * feed_hex, then the connection's counters into *st; the connection is
+ * freed. Returns what gt06_conn_feed returned.
+ */
+static int
+feed_stats(const char *hex, struct rec *r, struct gt06_stats *st)
+{
+	struct gt06_conn *c;
+	int rc;
+
+	c = feed_hex(hex, r, &rc);
+	gt06_conn_stats(c, st);
+	gt06_conn_free(c);
+	return rc;
+}
+
 static int
 fix_equal(const struct gps_fix *a, const struct gps_fix *b)
 {
@@ -120,42 +137,6 @@ rec_equal(const struct rec *a, const struct rec *b)
 	return 1;
 }
 
-static int64_t
-utc(const char *s)
-{
-	int64_t ms = -1;
-
-	if (time_parse_rfc3339(s, &ms) == -1)
-		return -1;
-	return ms;
-}
-
-/*
- * Finds "key=" at the start of a token in text and copies its value (up to
- * a blank, ';', ',' or ')') into out. Returns 1 when found.
- */
-static int
-expect_get(const char *text, const char *key, char *out, size_t outlen)
-{
-	size_t klen = strlen(key), n;
-	const char *p = text;
-
-	while ((p = strstr(p, key)) != NULL) {
-		if ((p == text || strchr(" ;(", p[-1]) != NULL) &&
-		    p[klen] == '=') {
-			p += klen + 1;
-			n = strcspn(p, " ;,)\t\n");
-			if (n >= outlen)
-				n = outlen - 1;
-			memcpy(out, p, n);
-			out[n] = '\0';
-			return 1;
-		}
-		p += klen;
-	}
-	return 0;
-}
-
 static double
 dbl(const char *s)
 {
@@ -173,27 +154,20 @@ static void
 test_tsv(void)
 {
 	FILE *f = fopen(SIMPUL_SRCDIR "/tests/data/gps/gt06.tsv", "r");
-	char line[4096], v[128] = "", hex[64];
+	char line[4096], v[128] = "", hex[64], *exp;
 	int rows = 0, rc;
 
 	CHECK(f != NULL);
 	if (f == NULL)
 		return;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		char *tab = strchr(line, '\t'), *exp;
+	while (gpsdata_row(f, line, sizeof(line), &exp)) {
 		struct gps_fix *fx;
 		struct gt06_stats st;
-		struct gt06_conn *c;
 		struct rec r;
 		unsigned type;
 
-		if (line[0] == '#' || tab == NULL)
-			continue;
-		*tab = '\0';
-		exp = tab + 1;
 		rows++;
-		c = feed_hex(line, &r, &rc);
-		gt06_conn_stats(c, &st);
+		rc = feed_stats(line, &r, &st);
 		CHECK_INT(rc, 0);
 		CHECK_INT(st.frames, 1); /* "crc=... OK", "len_byte=..=ok" */
 		CHECK_INT(st.bad_crc, 0);
@@ -201,12 +175,11 @@ test_tsv(void)
 		CHECK_INT(r.n, 1);
 		if (r.n != 1) {
 			fprintf(stderr, "row %d: %s\n", rows, line);
-			gt06_conn_free(c);
 			continue;
 		}
 		fx = &r.fix[0];
 		CHECK_STR(fx->protocol, "gt06");
-		CHECK(expect_get(exp, "type", v, sizeof(v)));
+		CHECK(gpsdata_get(exp, "type", v, sizeof(v)));
 		type = (unsigned)strtoul(v, NULL, 16);
 		if (type == 0x01)
 			CHECK_INT(fx->kind, GPS_LOGIN);
@@ -216,41 +189,40 @@ test_tsv(void)
 			CHECK_INT(fx->kind, GPS_ALARM);
 		else
 			CHECK_INT(fx->kind, GPS_POSITION);
-		if (expect_get(exp, "imei", v, sizeof(v)))
+		if (gpsdata_get(exp, "imei", v, sizeof(v)))
 			CHECK_STR(fx->device_id, v);
-		if (expect_get(exp, "utc", v, sizeof(v)))
-			CHECK_INT(fx->fix_time_ms, utc(v));
-		if (expect_get(exp, "sats", v, sizeof(v)))
+		if (gpsdata_get(exp, "utc", v, sizeof(v)))
+			CHECK_INT(fx->fix_time_ms, gpsdata_utc(v));
+		if (gpsdata_get(exp, "sats", v, sizeof(v)))
 			CHECK_INT(fx->satellites, num(v));
-		if (expect_get(exp, "lat", v, sizeof(v)))
+		if (gpsdata_get(exp, "lat", v, sizeof(v)))
 			CHECK_DBL(fx->lat, dbl(v), 1e-6);
-		if (expect_get(exp, "lon", v, sizeof(v)))
+		if (gpsdata_get(exp, "lon", v, sizeof(v)))
 			CHECK_DBL(fx->lon, dbl(v), 1e-6);
-		if (expect_get(exp, "speed_kmh", v, sizeof(v)))
+		if (gpsdata_get(exp, "speed_kmh", v, sizeof(v)))
 			CHECK_DBL(fx->speed_kmh, dbl(v), 1e-9);
-		if (expect_get(exp, "course", v, sizeof(v)))
+		if (gpsdata_get(exp, "course", v, sizeof(v)))
 			CHECK_DBL(fx->course, dbl(v), 1e-9);
-		if (expect_get(exp, "valid", v, sizeof(v)))
+		if (gpsdata_get(exp, "valid", v, sizeof(v)))
 			CHECK_INT(fx->valid, strcmp(v, "true") == 0);
 		/* Ignition: terminal info "acc=", or the course word's bit 15
 		 * when bit 14 says it is present. */
-		if (expect_get(exp, "acc", v, sizeof(v)) ||
-		    expect_get(exp, "acc(bit15)", v, sizeof(v)))
+		if (gpsdata_get(exp, "acc", v, sizeof(v)) ||
+		    gpsdata_get(exp, "acc(bit15)", v, sizeof(v)))
 			CHECK_INT(fx->ignition, num(v));
-		if (expect_get(exp, "voltage_level", v, sizeof(v)))
+		if (gpsdata_get(exp, "voltage_level", v, sizeof(v)))
 			CHECK_INT(fx->battery_pct, num(v) * 100 / 6);
-		if (expect_get(exp, "alarm_byte", v, sizeof(v)))
+		if (gpsdata_get(exp, "alarm_byte", v, sizeof(v)))
 			CHECK_STR(gps_alarm_name(fx->alarm), strchr(v, ':') + 1);
 		else
 			CHECK_INT(fx->alarm, GPS_ALARM_NONE);
-		if (expect_get(exp, "expected_reply", v, sizeof(v))) {
+		if (gpsdata_get(exp, "expected_reply", v, sizeof(v))) {
 			CHECK_INT(r.reply_len[0], strlen(v) / 2);
 			tohex(r.reply[0], r.reply_len[0], hex);
 			CHECK_STR(hex, v);
 		} else {
 			CHECK_INT(r.reply_len[0], 0);
 		}
-		gt06_conn_free(c);
 	}
 	fclose(f);
 	CHECK_INT(rows, 6);
@@ -267,7 +239,7 @@ test_traccar_crosscheck(void)
 	c = feed_hex("78781f120f0a140e150bc505e51e780293a9e800540000f601006e00"
 	    "55da00035f240d0a", &r, &rc);
 	CHECK_INT(r.n, 1);
-	CHECK_INT(r.fix[0].fix_time_ms, utc("2015-10-20T14:21:11Z"));
+	CHECK_INT(r.fix[0].fix_time_ms, gpsdata_utc("2015-10-20T14:21:11Z"));
 	CHECK_INT(r.fix[0].valid, 1);
 	CHECK_DBL(r.fix[0].lat, 54.94535, 5e-6);
 	CHECK_DBL(r.fix[0].lon, 24.01762, 5e-6);
@@ -419,25 +391,25 @@ test_hemispheres(void)
 	const struct hemi_case cases[] = {
 		{ "78781f120f0a140e150bc505e51e780293a9e800540000f601006e0055da"
 		  "00035f240d0a", "N/E real (Lithuania)", 54.945347, 24.017622,
-		  utc("2015-10-20T14:21:11Z") },
+		  gpsdata_utc("2015-10-20T14:21:11Z") },
 		{ "7878241216040e102c22cf00915ffb04c6016300195a02d402283b00753f"
 		  "400571040001dda4880d0a", "S/W real (Brazil, mcc 724)",
-		  -5.292939, -44.491859, utc("2022-04-14T16:44:34Z") },
+		  -5.292939, -44.491859, gpsdata_utc("2022-04-14T16:44:34Z") },
 		{ "787822220e0914160f07c9021a362805090a7800d8b802d402c30e00a98a"
 		  "0105010213f4bb0d0a", "S/W real 0x22 (Brazil)", -19.595684,
-		  -46.932547, utc("2014-09-20T22:15:07Z") },
+		  -46.932547, gpsdata_utc("2014-09-20T22:15:07Z") },
 		/* Constructed: the N/E frame with bit 11 (west) set. */
 		{ "78781f120f0a140e150bc505e51e780293a9e8005c0000f601006e0055da"
 		  "000355c80d0a", "N/W constructed", 54.945347, -24.017622,
-		  utc("2015-10-20T14:21:11Z") },
+		  gpsdata_utc("2015-10-20T14:21:11Z") },
 		/* Constructed: the N/E frame with bit 10 (north) cleared. */
 		{ "78781f120f0a140e150bc505e51e780293a9e800500000f601006e0055da"
 		  "00035a520d0a", "S/E constructed", -54.945347, 24.017622,
-		  utc("2015-10-20T14:21:11Z") },
+		  gpsdata_utc("2015-10-20T14:21:11Z") },
 		/* Constructed: the N/E frame in the 79 79 long form. */
 		{ "7979001f120f0a140e150bc505e51e780293a9e800540000f601006e0055"
 		  "da0003e9730d0a", "N/E long form", 54.945347, 24.017622,
-		  utc("2015-10-20T14:21:11Z") },
+		  gpsdata_utc("2015-10-20T14:21:11Z") },
 	};
 	struct gt06_conn *c;
 	struct rec r;
@@ -609,34 +581,29 @@ static void
 test_bad_crc(void)
 {
 	struct gt06_stats st;
-	struct gt06_conn *c;
 	struct rec r;
 	int rc;
 
 	/* A real frame from traccar's suite whose CRC does not match (traccar
 	 * does not check it), then a good frame: dropped, counted, the next
 	 * one decoded. */
-	c = feed_hex("78781F120B081D112E10CC027AC7EB0C46584900148F01CC00287D00"
+	rc = feed_stats("78781F120B081D112E10CC027AC7EB0C46584900148F01CC00287D00"
 	    "1FB8000380810D0A"
-	    "78780d0103534190360660610003c3df0d0a", &r, &rc);
-	gt06_conn_stats(c, &st);
+	    "78780d0103534190360660610003c3df0d0a", &r, &st);
 	CHECK_INT(rc, 0);
 	CHECK_INT(st.bad_crc, 1);
 	CHECK_INT(st.frames, 1);
 	CHECK_INT(st.dropped_bytes, 0);
 	CHECK_INT(r.n, 1);
 	CHECK_INT(r.fix[0].kind, GPS_LOGIN);
-	gt06_conn_free(c);
 
 	/* One bit flipped in the latitude of the tsv 0x12 frame. */
-	c = feed_hex("78781f120f0a140e150bc505e51e790293a9e800540000f601006e00"
+	feed_stats("78781f120f0a140e150bc505e51e790293a9e800540000f601006e00"
 	    "55da00035f240d0a"
-	    "78780a13440604000201baaf540d0a", &r, &rc);
-	gt06_conn_stats(c, &st);
+	    "78780a13440604000201baaf540d0a", &r, &st);
 	CHECK_INT(st.bad_crc, 1);
 	CHECK_INT(r.n, 1);
 	CHECK_INT(r.fix[0].kind, GPS_HEARTBEAT);
-	gt06_conn_free(c);
 }
 
 /* Every split point of three concatenated frames decodes identically. */
@@ -692,10 +659,9 @@ test_garbage(void)
 
 	/* Junk, including a "78 78" that announces 255 bytes, before two
 	 * frames: both are decoded at once, not after 255 more bytes. */
-	c = feed_hex("0d0a4745542f20787878ff0102"
+	rc = feed_stats("0d0a4745542f20787878ff0102"
 	    "78780d0103534190360660610003c3df0d0a"
-	    "78780a13440604000201baaf540d0a", &r, &rc);
-	gt06_conn_stats(c, &st);
+	    "78780a13440604000201baaf540d0a", &r, &st);
 	CHECK_INT(rc, 0);
 	CHECK_INT(r.n, 2);
 	CHECK_INT(r.fix[0].kind, GPS_LOGIN);
@@ -703,26 +669,21 @@ test_garbage(void)
 	CHECK_STR(r.fix[1].device_id, "353419036066061");
 	CHECK_INT(st.dropped_bytes, 13);
 	CHECK_INT(st.frames, 2);
-	gt06_conn_free(c);
 
 	/* Junk between frames and a frame without its trailer. */
-	c = feed_hex("78780a13440604000201baaf540d0a"
+	feed_stats("78780a13440604000201baaf540d0a"
 	    "787805010003face0d0b"
-	    "78780a13440604000201baaf540d0a", &r, &rc);
-	gt06_conn_stats(c, &st);
+	    "78780a13440604000201baaf540d0a", &r, &st);
 	CHECK_INT(r.n, 2);
 	CHECK_INT(st.dropped_bytes, 10);
-	gt06_conn_free(c);
 
 	/* Unknown types (79 79 info 0x94) are counted, not reported. */
-	c = feed_hex("7979000894000000000338ba0d0a"
+	feed_stats("7979000894000000000338ba0d0a"
 	    "79790020940a035985708236675805200502187214018966051912408052452f"
-	    "000355560d0a", &r, &rc);
-	gt06_conn_stats(c, &st);
+	    "000355560d0a", &r, &st);
 	CHECK_INT(r.n, 0);
 	CHECK_INT(st.frames, 2);
 	CHECK_INT(st.unknown_type, 2);
-	gt06_conn_free(c);
 
 	/* A flood of junk closes the connection. */
 	c = gt06_conn_new();

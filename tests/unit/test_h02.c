@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "h02.h"
+#include "gpsdata.h"
 #include "testlib.h"
 #include "util.h"
 
@@ -74,16 +75,6 @@ one(const char *s, struct gps_fix *out, char *reply, size_t replylen)
 	return 0;
 }
 
-static int64_t
-utc(const char *s)
-{
-	int64_t ms = -1;
-
-	if (time_parse_rfc3339(s, &ms) == -1)
-		return -1;
-	return ms;
-}
-
 static int
 fix_equal(const struct gps_fix *a, const struct gps_fix *b)
 {
@@ -109,77 +100,48 @@ rec_equal(const struct rec *a, const struct rec *b)
 	return 1;
 }
 
-/* "key=value" at a token start in text; see test_gt06.c. */
-static int
-expect_get(const char *text, const char *key, char *out, size_t outlen)
-{
-	size_t klen = strlen(key), n;
-	const char *p = text;
-
-	while ((p = strstr(p, key)) != NULL) {
-		if ((p == text || strchr(" ;(", p[-1]) != NULL) &&
-		    p[klen] == '=') {
-			p += klen + 1;
-			n = strcspn(p, " ;,)\t\n");
-			if (n >= outlen)
-				n = outlen - 1;
-			memcpy(out, p, n);
-			out[n] = '\0';
-			return 1;
-		}
-		p += klen;
-	}
-	return 0;
-}
-
 static void
 test_tsv(void)
 {
 	FILE *f = fopen(SIMPUL_SRCDIR "/tests/data/gps/h02.tsv", "r");
-	char line[4096], v[128] = "", *q;
+	char line[4096], v[128] = "", *q, *exp;
 	struct gps_fix fx = { 0 };
 	int rows = 0;
 
 	CHECK(f != NULL);
 	if (f == NULL)
 		return;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		char *tab = strchr(line, '\t'), *exp;
-
-		if (line[0] == '#' || tab == NULL)
-			continue;
-		*tab = '\0';
-		exp = tab + 1;
+	while (gpsdata_row(f, line, sizeof(line), &exp)) {
 		rows++;
 		if (one(line, &fx, NULL, 0) == -1) {
 			CHECK(0);
 			continue;
 		}
 		CHECK_STR(fx.protocol, "h02");
-		CHECK(expect_get(exp, "id", v, sizeof(v)));
+		CHECK(gpsdata_get(exp, "id", v, sizeof(v)));
 		CHECK_STR(fx.device_id, v);
-		CHECK(expect_get(exp, "utc", v, sizeof(v)));
-		CHECK_INT(fx.fix_time_ms, utc(v));
-		CHECK(expect_get(exp, "valid", v, sizeof(v)));
+		CHECK(gpsdata_get(exp, "utc", v, sizeof(v)));
+		CHECK_INT(fx.fix_time_ms, gpsdata_utc(v));
+		CHECK(gpsdata_get(exp, "valid", v, sizeof(v)));
 		CHECK_INT(fx.valid, strcmp(v, "true") == 0);
-		CHECK(expect_get(exp, "lat", v, sizeof(v)));
+		CHECK(gpsdata_get(exp, "lat", v, sizeof(v)));
 		CHECK_DBL(fx.lat, strtod(v, NULL), 1e-6);
-		CHECK(expect_get(exp, "lon", v, sizeof(v)));
+		CHECK(gpsdata_get(exp, "lon", v, sizeof(v)));
 		CHECK_DBL(fx.lon, strtod(v, NULL), 1e-6);
-		CHECK(expect_get(exp, "speed", v, sizeof(v))); /* knots */
+		CHECK(gpsdata_get(exp, "speed", v, sizeof(v))); /* knots */
 		CHECK_DBL(fx.speed_kmh, strtod(v, NULL) * 1.852, 1e-9);
-		CHECK(expect_get(exp, "course", v, sizeof(v)));
+		CHECK(gpsdata_get(exp, "course", v, sizeof(v)));
 		CHECK_DBL(fx.course, strtod(v, NULL), 1e-9);
-		CHECK(expect_get(exp, "status", v, sizeof(v)));
+		CHECK(gpsdata_get(exp, "status", v, sizeof(v)));
 		CHECK_INT(fx.status, strtoul(v, NULL, 16));
-		CHECK(expect_get(exp, "alarm", v, sizeof(v)));
+		CHECK(gpsdata_get(exp, "alarm", v, sizeof(v)));
 		for (q = v; *q != '\0'; q++)
 			if (*q == '-')
 				*q = '_'; /* traccar's "power-cut" */
 		CHECK_STR(gps_alarm_name(fx.alarm), v);
 		CHECK_INT(fx.kind, fx.alarm == GPS_ALARM_NONE ? GPS_POSITION :
 		    GPS_ALARM);
-		CHECK(expect_get(exp, "ignition(bit10)", v, sizeof(v)));
+		CHECK(gpsdata_get(exp, "ignition(bit10)", v, sizeof(v)));
 		CHECK_INT(fx.ignition, strcmp(v, "true") == 0);
 	}
 	fclose(f);
@@ -202,80 +164,80 @@ test_positions(void)
 		/* CROSS-CHECK rows: traccar asserts these values. */
 		{ "*HQ,4210051415,V1,164549,A,0956.3869,N,08406.7068,W,000.00,"
 		  "000,221215,FFFFFBFF,712,01,0,0,6#", "traccar N/W",
-		  9.93978, -84.11178, 0, 0, 1, utc("2015-12-22T16:45:49Z"),
+		  9.93978, -84.11178, 0, 0, 1, gpsdata_utc("2015-12-22T16:45:49Z"),
 		  0xFFFFFBFF, GPS_ALARM_NONE },
 		{ "*HQ,1451316409,V1,030149,A,-23-29.0095,S,-46-51.5852,W,2.4,"
 		  "065,070315,FFFFFFFF#", "traccar S/W, -D-M layout",
 		  -23.48349, -46.85975, 2.4 * 1.852, 65, 1,
-		  utc("2015-03-07T03:01:49Z"), 0xFFFFFFFF, GPS_ALARM_NONE },
+		  gpsdata_utc("2015-03-07T03:01:49Z"), 0xFFFFFFFF, GPS_ALARM_NONE },
 		/* S/E, no dot in the coordinates (Melbourne). */
 		{ "*HQ,5905101893,V1,105759,A,37573392,S,145037022,E,000.00,173,"
 		  "280122,FF7FFBFF,,,9059e2c,8232,4#", "S/E DDMMmmmm",
 		  -37.955653, 145.061703, 0, 173, 1,
-		  utc("2022-01-28T10:57:59Z"), 0xFF7FFBFF, GPS_ALARM_NONE },
+		  gpsdata_utc("2022-01-28T10:57:59Z"), 0xFF7FFBFF, GPS_ALARM_NONE },
 		/* S/W, four-digit degrees+minutes of longitude (Brazil). */
 		{ "*HQ,353588010001689,V1,221116,A,1548.8220,S,4753.1679,W,0.00,"
 		  "0.00,300413,ffffffff,0002d4,000004,0001cd,000047#", "S/W",
-		  -15.8137, -47.886132, 0, 0, 1, utc("2013-04-30T22:11:16Z"),
+		  -15.8137, -47.886132, 0, 0, 1, gpsdata_utc("2013-04-30T22:11:16Z"),
 		  0xFFFFFFFF, GPS_ALARM_NONE },
 		{ "*HQ,354188045498669,V1,195200,A,701.8915,S,3450.3399,W,0.00,"
 		  "205.70,050213,ffffffff,000243,000000,000000#",
 		  "one-digit degrees", -7.031525, -34.838998, 0, 205.7, 1,
-		  utc("2013-02-05T19:52:00Z"), 0xFFFFFFFF, GPS_ALARM_NONE },
+		  gpsdata_utc("2013-02-05T19:52:00Z"), 0xFFFFFFFF, GPS_ALARM_NONE },
 		{ "*HQ,1451316485,V1,121557,A,-23-3.3408,S,-48-2.8926,W,0.1,158,"
 		  "241115,FFFFFFFF#", "-D-M with one-digit minutes",
 		  -23.05568, -48.04821, 0.1 * 1.852, 158, 1,
-		  utc("2015-11-24T12:15:57Z"), 0xFFFFFFFF, GPS_ALARM_NONE },
+		  gpsdata_utc("2015-11-24T12:15:57Z"), 0xFFFFFFFF, GPS_ALARM_NONE },
 		/* V19: three SIM fields before the status. */
 		{ "*HQ,4109179024,V19,181519,V,3853.2587,S,06205.9175,W,000.00,"
 		  "000,090217,,5492932630888,8954315265044716555?,FFFFFBFF#",
 		  "V19", -38.887645, -62.098625, 0, 0, 0,
-		  utc("2017-02-09T18:15:19Z"), 0xFFFFFBFF, GPS_ALARM_NONE },
+		  gpsdata_utc("2017-02-09T18:15:19Z"), 0xFFFFFBFF, GPS_ALARM_NONE },
 		/* A battery field before the date; status with power cut. */
 		{ "*HQ,4210209006,V1,054048,A,2828.2297,N,07733.4332,E,000.5,"
 		  "047,4,080918,EEE7FBDF,4261193,0#", "battery field",
 		  28.470495, 77.55722, 0.5 * 1.852, 47, 1,
-		  utc("2018-09-08T05:40:48Z"), 0xEEE7FBDF,
+		  gpsdata_utc("2018-09-08T05:40:48Z"), 0xEEE7FBDF,
 		  GPS_ALARM_POWER_CUT },
 		/* Speed padded with blanks. */
 		{ "*HQ,865205035331981,V1,132926,A,1935.3933,N,07920.4134,E,  "
 		  "3.34,342,280519,FFFFFFFF#", "padded speed", 19.589888,
 		  79.340223, 3.34 * 1.852, 342, 1,
-		  utc("2019-05-28T13:29:26Z"), 0xFFFFFFFF, GPS_ALARM_NONE },
+		  gpsdata_utc("2019-05-28T13:29:26Z"), 0xFFFFFFFF, GPS_ALARM_NONE },
 		/* V4 echoing command S17 before the layout; "*TH" maker. */
 		{ "*TH,2020916012,V4,S17,130305,050316,A,2212.8745,N,"
 		  "11346.6574,E,14.28,028,220902,FFFFFBFF#", "V4 S17",
 		  22.214575, 113.777623, 14.28 * 1.852, 28, 1,
-		  utc("2002-09-22T05:03:16Z"), 0xFFFFFBFF, GPS_ALARM_NONE },
+		  gpsdata_utc("2002-09-22T05:03:16Z"), 0xFFFFFBFF, GPS_ALARM_NONE },
 		{ "*TH,2020916012,V4,S14,100,10,1,3,130305,050316,A,2212.8745,N,"
 		  "11346.6574,E,14.28,028,220902,FFFFFBFF#", "V4 S14",
 		  22.214575, 113.777623, 14.28 * 1.852, 28, 1,
-		  utc("2002-09-22T05:03:16Z"), 0xFFFFFBFF, GPS_ALARM_NONE },
+		  gpsdata_utc("2002-09-22T05:03:16Z"), 0xFFFFFBFF, GPS_ALARM_NONE },
 		/* SOS: status bit 18 clear (real capture). */
 		{ "*HQ,353505220903211,V1,075228,A,5227.5039,N,01032.8443,E,"
 		  "0.00,0,231013,FFFBFFFF,106,14, 201,2173#", "SOS bit 18",
-		  52.458398, 10.547405, 0, 0, 1, utc("2013-10-23T07:52:28Z"),
+		  52.458398, 10.547405, 0, 0, 1, gpsdata_utc("2013-10-23T07:52:28Z"),
 		  0xFFFBFFFF, GPS_ALARM_SOS },
 		/* SOS: status bit 1 clear (real capture, V4 S1). */
 		{ "*TH,2020916012,V4,S1,OK,pass_word,130305,050316,A,2212.8745,N,"
 		  "11346.6574,E,14.28,028,220902,FFFFFBFD#", "SOS bit 1",
 		  22.214575, 113.777623, 14.28 * 1.852, 28, 1,
-		  utc("2002-09-22T05:03:16Z"), 0xFFFFFBFD, GPS_ALARM_SOS },
+		  gpsdata_utc("2002-09-22T05:03:16Z"), 0xFFFFFBFD, GPS_ALARM_SOS },
 		/* Edited status (no capture): bit 0 clear = vibration. */
 		{ "*HQ,2705171109,V1,213324,A,5002.5849,N,01433.7822,E,0.00,000,"
 		  "140613,FFFFFFFE#", "vibration (edited)", 50.043082,
-		  14.563037, 0, 0, 1, utc("2013-06-14T21:33:24Z"), 0xFFFFFFFE,
+		  14.563037, 0, 0, 1, gpsdata_utc("2013-06-14T21:33:24Z"), 0xFFFFFFFE,
 		  GPS_ALARM_VIBRATION },
 		/* Edited status (no capture): bit 2 clear = overspeed. */
 		{ "*HQ,2705171109,V1,213324,A,5002.5849,N,01433.7822,E,0.00,000,"
 		  "140613,FFFFFFFB#", "overspeed (edited)", 50.043082,
-		  14.563037, 0, 0, 1, utc("2013-06-14T21:33:24Z"), 0xFFFFFFFB,
+		  14.563037, 0, 0, 1, gpsdata_utc("2013-06-14T21:33:24Z"), 0xFFFFFFFB,
 		  GPS_ALARM_OVERSPEED },
 		/* V2 with a digit "coding scheme" instead of A/V: valid. */
 		{ "*HQ,353505221264507,V2,100220,0,5238.26259,N,00507.33983,E,"
 		  "0.25,0,280917,FFFFFFFF,cc,28,  db,d75b#", "V2 scheme",
 		  52.637710, 5.122331, 0.25 * 1.852, 0, 1,
-		  utc("2017-09-28T10:02:20Z"), 0xFFFFFFFF, GPS_ALARM_NONE },
+		  gpsdata_utc("2017-09-28T10:02:20Z"), 0xFFFFFFFF, GPS_ALARM_NONE },
 	};
 	struct gps_fix fx = { 0 };
 	size_t i;
@@ -376,7 +338,7 @@ test_other_types(void)
 	    "22007,25,8106,12010,23,8106,22105,22,8101,22012,16,8106,42010,5,"
 	    "100217,FFFFFBFF,5#", &fx, NULL, 0) == 0);
 	CHECK_INT(fx.kind, GPS_HEARTBEAT);
-	CHECK_INT(fx.fix_time_ms, utc("2017-02-10T10:37:32Z"));
+	CHECK_INT(fx.fix_time_ms, gpsdata_utc("2017-02-10T10:37:32Z"));
 	CHECK_INT(fx.status, 0xFFFFFBFF);
 	CHECK_INT(fx.ignition, 0);
 	CHECK(one("*HQ,1700086468,LINK,180902,15,0,84,0,0,240517,FFFFFBFF#",
@@ -384,7 +346,7 @@ test_other_types(void)
 	CHECK_INT(fx.kind, GPS_HEARTBEAT);
 	CHECK_INT(fx.battery_pct, 84);
 	CHECK_INT(fx.satellites, 0);
-	CHECK_INT(fx.fix_time_ms, utc("2017-05-24T18:09:02Z"));
+	CHECK_INT(fx.fix_time_ms, gpsdata_utc("2017-05-24T18:09:02Z"));
 	CHECK(one("*HQ,355488020930796,V3,002339,62160,06,024852,035421,148,0,"
 	    "024852,035425,143,,022251,036482,137,,024852,000335,133,,024852,"
 	    "031751,133,,024852,035423,133,,02A1,0,X,010104,EFE7FBFF#", &fx,

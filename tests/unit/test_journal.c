@@ -257,6 +257,43 @@ open_j(const struct tmp *t, uint64_t segment_size, int64_t fsync_ms,
 	return journal_open(t->dir, &o);
 }
 
+/*
+ * Appends the generated records that should get seqs from..to; returns how
+ * many did not get theirs (0 when all did).
+ */
+static int
+append_range(struct journal *j, size_t base, uint64_t from, uint64_t to)
+{
+	uint64_t s;
+	int bad = 0;
+
+	for (s = from; s <= to; s++)
+		if (append_gen(j, base) != s)
+			bad++;
+	return bad;
+}
+
+/*
+ * A journal in t with segments of segment_size (no fsync, budget or record
+ * limit) holding the generated records 1..n, closed again. Returns 0, or
+ * -1 after a failed check when it did not open or an append went wrong.
+ */
+static int
+fill_j(const struct tmp *t, uint64_t segment_size, uint64_t n, size_t base)
+{
+	struct journal *j;
+	int bad;
+
+	j = open_j(t, segment_size, -1, 0, 0);
+	CHECK(j != NULL);
+	if (j == NULL)
+		return -1;
+	bad = append_range(j, base, 1, n);
+	CHECK_INT(bad, 0);
+	journal_close(j);
+	return bad == 0 ? 0 : -1;
+}
+
 static double
 now_s(void)
 {
@@ -473,7 +510,7 @@ out:
 static void
 test_older_segment_corruption(void)
 {
-	uint64_t firsts[64], first, last, s;
+	uint64_t firsts[64], first, last;
 	char path[160];
 	long long size;
 	struct journal *j;
@@ -482,13 +519,8 @@ test_older_segment_corruption(void)
 	long got;
 
 	tmp_make(&t);
-	j = open_j(&t, 1500, -1, 0, 0);
-	CHECK(j != NULL);
-	if (j == NULL)
+	if (fill_j(&t, 1500, 60, 100) == -1)
 		goto out;
-	for (s = 1; s <= 60; s++)
-		CHECK_INT(append_gen(j, 100), s);
-	journal_close(j);
 	n = list_segs(&t, firsts, 64);
 	CHECK(n >= 4);
 	if (n < 4)
@@ -668,20 +700,15 @@ static void
 test_replay(void)
 {
 	static const uint64_t afters[] = { 0, 1, 2, 37, 63, 64, 99, 100, 150 };
-	uint64_t first, last, s;
+	uint64_t first, last;
 	struct journal *j;
 	struct tmp t;
 	size_t i;
 	long want;
 
 	tmp_make(&t);
-	j = open_j(&t, 4000, -1, 0, 0);
-	CHECK(j != NULL);
-	if (j == NULL)
+	if (fill_j(&t, 4000, 100, 200) == -1)
 		goto out;
-	for (s = 1; s <= 100; s++)
-		CHECK_INT(append_gen(j, 200), s);
-	journal_close(j);
 	j = open_j(&t, 4000, -1, 0, 0);
 	CHECK(j != NULL);
 	if (j == NULL)
@@ -777,7 +804,7 @@ out:
 static void
 test_release(void)
 {
-	uint64_t firsts[64], after[64], first, last, s, upto;
+	uint64_t firsts[64], after[64], first, last, upto;
 	struct journal *j;
 	struct tmp t;
 	size_t n, m;
@@ -787,8 +814,7 @@ test_release(void)
 	CHECK(j != NULL);
 	if (j == NULL)
 		goto out;
-	for (s = 1; s <= 100; s++)
-		CHECK_INT(append_gen(j, 100), s);
+	CHECK_INT(append_range(j, 100, 1, 100), 0);
 	n = list_segs(&t, firsts, 64);
 	CHECK(n >= 6);
 	if (n < 6)
@@ -822,8 +848,7 @@ close:
 	CHECK_INT(journal_next_seq(j), 101);
 	CHECK_INT(append_gen(j, 100), 101);
 	/* Rotate, then release all: the seq still survives a reopen. */
-	for (s = 102; s <= 130; s++)
-		CHECK_INT(append_gen(j, 100), s);
+	CHECK_INT(append_range(j, 100, 102, 130), 0);
 	CHECK_INT(journal_release(j, 130), 0);
 	CHECK_INT(list_segs(&t, after, 64), 1);
 	journal_close(j);

@@ -12,21 +12,12 @@
 #include <string.h>
 
 #include "osmand.h"
+#include "gpsdata.h"
 #include "testlib.h"
 #include "util.h"
 
 /* 2026-11-27T10:00:00Z, the "now" handed to the decoder. */
 #define NOW_MS 1795773600000LL
-
-static int64_t
-utc(const char *s)
-{
-	int64_t ms = -1;
-
-	if (time_parse_rfc3339(s, &ms) == -1)
-		return -1;
-	return ms;
-}
 
 static int
 query(const char *q, struct gps_fix *fix, char *err, size_t errlen)
@@ -42,47 +33,20 @@ json(const char *j, struct gps_fix *fix, char *err, size_t errlen)
 	return osmand_decode_json(j, strlen(j), NOW_MS, fix, err, errlen);
 }
 
-/* "key=value" at a token start in text; see test_gt06.c. */
-static int
-expect_get(const char *text, const char *key, char *out, size_t outlen)
-{
-	size_t klen = strlen(key), n;
-	const char *p = text;
-
-	while ((p = strstr(p, key)) != NULL) {
-		if ((p == text || strchr(" ;(", p[-1]) != NULL) &&
-		    p[klen] == '=') {
-			p += klen + 1;
-			n = strcspn(p, " ;,)\t\n");
-			if (n >= outlen)
-				n = outlen - 1;
-			memcpy(out, p, n);
-			out[n] = '\0';
-			return 1;
-		}
-		p += klen;
-	}
-	return 0;
-}
-
 static void
 test_tsv(void)
 {
 	FILE *f = fopen(SIMPUL_SRCDIR "/tests/data/gps/osmand.tsv", "r");
-	char line[4096], v[128] = "", err[128];
+	char line[4096], v[128] = "", err[128], *exp;
 	struct gps_fix fx = { 0 };
 	int rows = 0;
 
 	CHECK(f != NULL);
 	if (f == NULL)
 		return;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		char *tab = strchr(line, '\t'), *exp, *q;
+	while (gpsdata_row(f, line, sizeof(line), &exp)) {
+		char *q;
 
-		if (line[0] == '#' || tab == NULL)
-			continue;
-		*tab = '\0';
-		exp = tab + 1;
 		rows++;
 		q = strchr(line, '?');
 		CHECK(q != NULL);
@@ -93,37 +57,37 @@ test_tsv(void)
 		CHECK_STR(fx.protocol, "osmand");
 		CHECK_INT(fx.kind, GPS_POSITION);
 		CHECK_INT(fx.valid, 1);
-		CHECK(expect_get(exp, "id", v, sizeof(v)));
+		CHECK(gpsdata_get(exp, "id", v, sizeof(v)));
 		CHECK_STR(fx.device_id, v);
-		CHECK(expect_get(exp, "time", v, sizeof(v)));
-		CHECK_INT(fx.fix_time_ms, v[0] == '(' ? NOW_MS : utc(v));
-		CHECK(expect_get(exp, "lat", v, sizeof(v)));
+		CHECK(gpsdata_get(exp, "time", v, sizeof(v)));
+		CHECK_INT(fx.fix_time_ms, v[0] == '(' ? NOW_MS : gpsdata_utc(v));
+		CHECK(gpsdata_get(exp, "lat", v, sizeof(v)));
 		CHECK_DBL(fx.lat, strtod(v, NULL), 1e-6);
-		CHECK(expect_get(exp, "lon", v, sizeof(v)));
+		CHECK(gpsdata_get(exp, "lon", v, sizeof(v)));
 		CHECK_DBL(fx.lon, strtod(v, NULL), 1e-6);
-		if (expect_get(exp, "speed", v, sizeof(v))) /* knots */
+		if (gpsdata_get(exp, "speed", v, sizeof(v))) /* knots */
 			CHECK_DBL(fx.speed_kmh, strtod(v, NULL) * 1.852, 1e-9);
-		if (expect_get(exp, "course", v, sizeof(v)))
+		if (gpsdata_get(exp, "course", v, sizeof(v)))
 			CHECK_DBL(fx.course, strtod(v, NULL), 1e-9);
-		if (expect_get(exp, "altitude", v, sizeof(v))) {
+		if (gpsdata_get(exp, "altitude", v, sizeof(v))) {
 			CHECK_INT(fx.has_altitude, 1);
 			CHECK_DBL(fx.altitude_m, strtod(v, NULL), 1e-9);
 		} else {
 			CHECK_INT(fx.has_altitude, 0);
 		}
-		if (expect_get(exp, "hdop", v, sizeof(v))) {
+		if (gpsdata_get(exp, "hdop", v, sizeof(v))) {
 			CHECK_INT(fx.has_hdop, 1);
 			CHECK_DBL(fx.hdop, strtod(v, NULL), 1e-9);
 		} else {
 			CHECK_INT(fx.has_hdop, 0);
 		}
-		if (expect_get(exp, "accuracy", v, sizeof(v))) {
+		if (gpsdata_get(exp, "accuracy", v, sizeof(v))) {
 			CHECK_INT(fx.has_accuracy, 1);
 			CHECK_DBL(fx.accuracy_m, strtod(v, NULL), 1e-9);
 		} else {
 			CHECK_INT(fx.has_accuracy, 0);
 		}
-		if (expect_get(exp, "batt", v, sizeof(v)))
+		if (gpsdata_get(exp, "batt", v, sizeof(v)))
 			CHECK_INT(fx.battery_pct, strtol(v, NULL, 10));
 		else
 			CHECK_INT(fx.battery_pct, -1);
@@ -144,7 +108,7 @@ test_query(void)
 	    "1442068686579&hdop=6.0&altitude=224.0&speed=0.0", &fx, err,
 	    sizeof(err)), 0);
 	CHECK_INT(fx.fix_time_ms, 1442068686579LL);
-	CHECK_INT(fx.fix_time_ms, utc("2015-09-12T14:38:06.579Z"));
+	CHECK_INT(fx.fix_time_ms, gpsdata_utc("2015-09-12T14:38:06.579Z"));
 	/* Just below the threshold: seconds. */
 	CHECK_INT(query("id=1&timestamp=2147483646&lat=1&lon=1", &fx, err,
 	    sizeof(err)), 0);
@@ -157,20 +121,20 @@ test_query(void)
 	CHECK_INT(query("lat=49.60688&lon=6.15788&timestamp=2014-06-04+09%3A10"
 	    "%3A11&altitude=384.7&speed=0.0&id=353861053849681", &fx, err,
 	    sizeof(err)), 0);
-	CHECK_INT(fx.fix_time_ms, utc("2014-06-04T09:10:11Z"));
+	CHECK_INT(fx.fix_time_ms, gpsdata_utc("2014-06-04T09:10:11Z"));
 	CHECK_STR(fx.device_id, "353861053849681");
 	CHECK_DBL(fx.altitude_m, 384.7, 1e-9);
 	/* ISO with an offset. */
 	CHECK_INT(query("id=1&lat=1&lon=1&timestamp=2016-01-28T01%3A55%3A47"
 	    "%2B07%3A00", &fx, err, sizeof(err)), 0);
-	CHECK_INT(fx.fix_time_ms, utc("2016-01-27T18:55:47Z"));
+	CHECK_INT(fx.fix_time_ms, gpsdata_utc("2016-01-27T18:55:47Z"));
 
 	/* location=lat,lon. */
 	CHECK_INT(query("id=123456&timestamp=1377177267&location=60.0,30.0",
 	    &fx, err, sizeof(err)), 0);
 	CHECK_DBL(fx.lat, 60.0, 1e-9);
 	CHECK_DBL(fx.lon, 30.0, 1e-9);
-	CHECK_INT(fx.fix_time_ms, utc("2013-08-22T13:14:27Z"));
+	CHECK_INT(fx.fix_time_ms, gpsdata_utc("2013-08-22T13:14:27Z"));
 
 	/* deviceid, heading, unknown keys (vacc, hacc). */
 	CHECK_INT(query("lat=60.0&lon=30.0&speed=0.0&heading=12.5&vacc=0&hacc=0"
@@ -320,7 +284,7 @@ test_json(void)
 	CHECK_STR(err, "");
 	CHECK_INT(fx.kind, GPS_POSITION);
 	CHECK_STR(fx.device_id, "48241179");
-	CHECK_INT(fx.fix_time_ms, utc("2025-06-15T13:45:12.862Z"));
+	CHECK_INT(fx.fix_time_ms, gpsdata_utc("2025-06-15T13:45:12.862Z"));
 	CHECK_DBL(fx.lat, 37.4219983, 1e-9);
 	CHECK_DBL(fx.lon, -122.084, 1e-9);
 	CHECK_DBL(fx.speed_kmh, 0, 0);
@@ -346,7 +310,7 @@ test_json(void)
 	    "\"2025-05-09T04:11:30.579Z\"},\"device_id\":\"658765\"}", &fx, err,
 	    sizeof(err)), 0);
 	CHECK_STR(fx.device_id, "658765");
-	CHECK_INT(fx.fix_time_ms, utc("2025-05-09T04:11:30.579Z"));
+	CHECK_INT(fx.fix_time_ms, gpsdata_utc("2025-05-09T04:11:30.579Z"));
 	CHECK_DBL(fx.lat, 37.785834, 1e-9);
 	CHECK_DBL(fx.lon, -122.406417, 1e-9);
 	CHECK_DBL(fx.speed_kmh, 0, 0);
@@ -363,7 +327,7 @@ test_json(void)
 	    "false,\"level\":0.79},\"extras\":{}},\"device_id\":\"8737767034\"}",
 	    &fx, err, sizeof(err)), 0);
 	CHECK_STR(fx.device_id, "8737767034");
-	CHECK_INT(fx.fix_time_ms, utc("2021-07-21T08:06:34.444Z"));
+	CHECK_INT(fx.fix_time_ms, gpsdata_utc("2021-07-21T08:06:34.444Z"));
 	CHECK_DBL(fx.lat, -6.1148096, 1e-9);
 	CHECK_DBL(fx.lon, 106.6837015, 1e-9);
 	CHECK_DBL(fx.speed_kmh, 18.67 * 3.6, 1e-9);

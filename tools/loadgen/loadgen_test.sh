@@ -156,6 +156,32 @@ wait_connected()
 	fail "publisher did not connect: $(cat "$1")"
 }
 
+# pub_through_outage LABEL PREFIX N SIGNAL PAUSE_S: simpul-loadgen pub of
+# N events (ids PREFIX-...) at 10,000/s in the background; a second after
+# it has connected the broker is stopped with SIGNAL and started again
+# PAUSE_S seconds later. The publisher must exit 0 with all N acked after
+# at least one reconnect.
+pub_through_outage()
+{
+	local label=$1 prefix=$2 n=$3 sig=$4 pause=$5 out=$WORK/p-$2 rc=0 line pid
+
+	"$LG" pub --uri "$URI" --count "$n" --rate 10000 --prefix "$prefix" \
+	    >"$out" 2>"$out.err" &
+	pid=$!
+	PIDS+=("$pid")
+	wait_connected "$out.err"
+	sleep 1
+	mq_stop "$sig"
+	sleep "$pause"
+	mq_start || fail "$label: mosquitto restart after SIG$sig"
+	wait "$pid" || rc=$?
+	line=$(cat "$out")
+	expect "$label pub exit" "$rc" 0
+	expect "$label pub acked" "$(field acked "$line")" "$n"
+	[ "$(field reconnects "$line")" -ge 1 ] && ok "$label pub reconnected" ||
+	    fail "$label pub did not reconnect: $line"
+}
+
 # --- dump ------------------------------------------------------------------
 out=$("$LG" pub --dump --count 3 --start 7 --prefix d --bad all --large-bytes 1k)
 expect "dump lines" "$(wc -l <<<"$out")" 10
@@ -190,22 +216,7 @@ expect "bad sub received" "$(field received "$(cat "$WORK/s2")")" 107
 # --- broker restart (SIGTERM: Mosquitto saves its sessions) ----------------
 sub_start "$WORK/s3" --topic 'karo/ev/#' --count 60000 --distinct \
     --client-id loadgen-test-sub --session-expiry 600 --timeout-s 60
-"$LG" pub --uri "$URI" --count 60000 --rate 10000 --prefix t3 \
-    >"$WORK/p3" 2>"$WORK/p3.err" &
-PUB_PID=$!
-PIDS+=("$PUB_PID")
-wait_connected "$WORK/p3.err"
-sleep 1
-mq_stop TERM
-sleep 1
-mq_start || fail "mosquitto restart"
-rc=0
-wait "$PUB_PID" || rc=$?
-line=$(cat "$WORK/p3")
-expect "restart pub exit" "$rc" 0
-expect "restart pub acked" "$(field acked "$line")" 60000
-[ "$(field reconnects "$line")" -ge 1 ] && ok "restart pub reconnected" ||
-    fail "restart pub did not reconnect: $line"
+pub_through_outage restart t3 60000 TERM 1
 rc=0
 wait "$SUB_PID" || rc=$?
 line=$(cat "$WORK/s3")
@@ -213,22 +224,7 @@ expect "restart sub exit" "$rc" 0
 expect "restart sub distinct" "$(field distinct "$line")" 60000
 
 # --- broker SIGKILL: the publisher still gets every message acked ----------
-"$LG" pub --uri "$URI" --count 30000 --rate 10000 --prefix t4 \
-    >"$WORK/p4" 2>"$WORK/p4.err" &
-PUB_PID=$!
-PIDS+=("$PUB_PID")
-wait_connected "$WORK/p4.err"
-sleep 1
-mq_stop KILL
-sleep 0.5
-mq_start || fail "mosquitto restart after SIGKILL"
-rc=0
-wait "$PUB_PID" || rc=$?
-line=$(cat "$WORK/p4")
-expect "kill pub exit" "$rc" 0
-expect "kill pub acked" "$(field acked "$line")" 30000
-[ "$(field reconnects "$line")" -ge 1 ] && ok "kill pub reconnected" ||
-    fail "kill pub did not reconnect: $line"
+pub_through_outage kill t4 30000 KILL 0.5
 
 # --- no broker: give up ----------------------------------------------------
 mq_stop TERM
