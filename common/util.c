@@ -220,6 +220,18 @@ parse_size(const char *s, uint64_t *out)
 	return -1;
 }
 
+int
+hex_value(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 int64_t
 clock_wall_ms(void)
 {
