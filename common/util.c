@@ -301,9 +301,8 @@ leap_year(int y)
 	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant). */
-static int64_t
-days_from_civil(int64_t y, int m, int d)
+int64_t
+time_days_from_civil(int64_t y, int m, int d)
 {
 	int64_t era, yoe, doy, doe;
 
@@ -363,7 +362,7 @@ time_parse_rfc3339(const char *s, int64_t *ms)
 		return -1;
 	if (sec == 60)
 		sec = 59; /* a leap second is kept within its minute */
-	t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+	t = time_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
 	t -= sign * (oh * 3600 + om * 60);
 	*ms = t * 1000 + frac_ms;
 	return 0;

@@ -55,6 +55,11 @@ void time_format_rfc3339(int64_t ms, char out[32]);
  * "2026-11-27T17:00:00.5+07:00") into ms since epoch. Returns 0 / -1.
  */
 int time_parse_rfc3339(const char *s, int64_t *ms);
+/*
+ * Days since 1970-01-01 of a proleptic Gregorian date (month 1..12, day
+ * 1..31; Howard Hinnant's days_from_civil). Does not check the date.
+ */
+int64_t time_days_from_civil(int64_t y, int m, int d);
 
 struct buf {
 	char *data;
