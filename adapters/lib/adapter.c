@@ -170,25 +170,6 @@ adapter_join_keys(struct adapter *ad, const struct adapter_spec *spec)
 				    ad->keys[i].section, ad->keys[i].name);
 }
 
-/*
- * The envelope schema's rule for "opd" (^[a-z][a-z0-9_-]{1,31}$), checked
- * here so that a wrong opd stops the adapter at start-up instead of making
- * every event invalid.
- */
-static int
-adapter_opd_ok(const char *s)
-{
-	size_t n;
-
-	if (!(s[0] >= 'a' && s[0] <= 'z'))
-		return 0;
-	for (n = 1; s[n] != '\0'; n++)
-		if (n >= 32 || !((s[n] >= 'a' && s[n] <= 'z') ||
-		    (s[n] >= '0' && s[n] <= '9') || s[n] == '_' || s[n] == '-'))
-			return 0;
-	return n >= 2;
-}
-
 /* Checks and defaults that span keys; returns the number of errors. */
 static int
 adapter_check(struct adapter *ad, const char *path)
@@ -203,7 +184,7 @@ adapter_check(struct adapter *ad, const char *path)
 		    CLOUDEVENT_NAME_MAX);
 		errors++;
 	}
-	if (ac->opd == NULL || !adapter_opd_ok(ac->opd)) {
+	if (ac->opd == NULL || !cloudevent_opd_ok(ac->opd)) {
 		log_warnx("%s: [adapter] opd is %s (want the agency's short "
 		    "name: 2-32 chars of a-z 0-9 _ -, starting with a letter, "
 		    "e.g. bpkad)", path,
