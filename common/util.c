@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "log.h"
@@ -248,6 +249,32 @@ clock_mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+mkdir_p(const char *dir, const char *who)
+{
+	char *path = xstrdup(dir), *s;
+	char c;
+	int rv = -1;
+
+	for (s = path + 1; ; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		c = *s;
+		*s = '\0';
+		if (mkdir(path, 0700) == -1 && errno != EEXIST) {
+			log_warn("%s: mkdir %s", who, path);
+			goto out;
+		}
+		*s = c;
+		if (c == '\0')
+			break;
+	}
+	rv = 0;
+out:
+	free(path);
+	return rv;
 }
 
 size_t

@@ -45,6 +45,14 @@ int hex_value(int c);
 int64_t clock_wall_ms(void);
 int64_t clock_mono_ms(void);
 
+/*
+ * mkdir -p with mode 0700 (a daemon's state is nobody else's business):
+ * creates dir and every missing parent; levels that exist are left as they
+ * are. Returns 0, or -1 after log_warn("<who>: mkdir <the level that
+ * failed>").
+ */
+int mkdir_p(const char *dir, const char *who);
+
 /* Copies at most size-1 bytes and always terminates; returns strlen(src). */
 size_t strlcpy_s(char *dst, const char *src, size_t size);
 

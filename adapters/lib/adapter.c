@@ -14,7 +14,6 @@
  */
 #include "adapter.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -22,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -311,32 +309,6 @@ adapter_new(int argc, char **argv, const struct adapter_spec *spec)
 	return ad;
 }
 
-static int
-adapter_mkdirs(const char *dir)
-{
-	char *path = xstrdup(dir), *s;
-	char c;
-	int rv = -1;
-
-	for (s = path + 1; ; s++) {
-		if (*s != '/' && *s != '\0')
-			continue;
-		c = *s;
-		*s = '\0';
-		if (mkdir(path, 0700) == -1 && errno != EEXIST) {
-			log_warn("adapter: mkdir %s", path);
-			goto out;
-		}
-		*s = c;
-		if (c == '\0')
-			break;
-	}
-	rv = 0;
-out:
-	free(path);
-	return rv;
-}
-
 int
 adapter_start(struct adapter *ad)
 {
@@ -346,7 +318,7 @@ adapter_start(struct adapter *ad)
 	char *persist = NULL, *status = NULL;
 	int rv = -1;
 
-	if (adapter_mkdirs(ac->state_dir) == -1)
+	if (mkdir_p(ac->state_dir, "adapter") == -1)
 		goto out;
 	persist = xasprintf("%s/mqtt", ac->state_dir);
 	status = xasprintf("%s/adapter/status/%s", ac->site, ac->name);

@@ -39,7 +39,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -270,34 +269,6 @@ publisher_pending_tokens(struct publisher *p)
 	return n;
 }
 
-/* mkdir -p for the persistence directory (Paho creates only the last
- * level, <client id>-<host>-<port>, inside it). */
-static int
-publisher_mkdirs(const char *dir)
-{
-	char *path = xstrdup(dir), *s;
-	char c;
-	int rv = -1;
-
-	for (s = path + 1; ; s++) {
-		if (*s != '/' && *s != '\0')
-			continue;
-		c = *s;
-		*s = '\0';
-		if (mkdir(path, 0700) == -1 && errno != EEXIST) {
-			log_warn("publisher: mkdir %s", path);
-			goto out;
-		}
-		*s = c;
-		if (c == '\0')
-			break;
-	}
-	rv = 0;
-out:
-	free(path);
-	return rv;
-}
-
 static int
 publisher_lock(struct publisher *p)
 {
@@ -419,7 +390,10 @@ publisher_new(const struct publisher_config *cfg)
 	MQTTAsync_setTraceLevel(MQTTASYNC_TRACE_ERROR);
 	MQTTAsync_setTraceCallback(publisher_trace);
 
-	if (p->persist_dir != NULL && (publisher_mkdirs(p->persist_dir) == -1 ||
+	/* All of the persistence directory's path: Paho creates only the
+	 * last level, <client id>-<host>-<port>, inside it. */
+	if (p->persist_dir != NULL &&
+	    (mkdir_p(p->persist_dir, "publisher") == -1 ||
 	    publisher_lock(p) == -1))
 		goto fail;
 
