@@ -44,6 +44,7 @@
 
 #include <MQTTAsync.h>
 
+#include "cond.h"
 #include "log.h"
 #include "mqttauth.h"
 #include "util.h"
@@ -385,7 +386,7 @@ publisher_new(const struct publisher_config *cfg)
 	    cfg->session_expiry_s : 86400;
 	p->retry_max_s = cfg->retry_max_s > 0 ? cfg->retry_max_s : 30;
 	pthread_mutex_init(&p->mtx, NULL);
-	pthread_cond_init(&p->cond, NULL);
+	cond_init_mono(&p->cond);
 
 	MQTTAsync_setTraceLevel(MQTTASYNC_TRACE_ERROR);
 	MQTTAsync_setTraceCallback(publisher_trace);
@@ -512,7 +513,6 @@ int
 publisher_flush(struct publisher *p, int64_t timeout_ms)
 {
 	int64_t deadline = clock_mono_ms() + timeout_ms;
-	struct timespec ts;
 	uint64_t inflight;
 
 	for (;;) {
@@ -527,15 +527,9 @@ publisher_flush(struct publisher *p, int64_t timeout_ms)
 			return -1;
 		/* Woken by publisher_done(); the 20 ms cap is for the
 		 * restored messages, which nobody signals. */
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 20 * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
 		pthread_mutex_lock(&p->mtx);
 		if (p->st.inflight == inflight)
-			pthread_cond_timedwait(&p->cond, &p->mtx, &ts);
+			cond_wait_ms(&p->cond, &p->mtx, 20);
 		pthread_mutex_unlock(&p->mtx);
 	}
 }

@@ -39,6 +39,7 @@
 #include <cjson/cJSON.h>
 #include <microhttpd.h>
 
+#include "cond.h"
 #include "httpd.h"
 #include "log.h"
 #include "text.h"
@@ -471,13 +472,9 @@ static struct pending *
 pending_new(void)
 {
 	struct pending *p = xcalloc(1, sizeof(*p));
-	pthread_condattr_t ca;
 
 	pthread_mutex_init(&p->mtx, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&p->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	cond_init_mono(&p->cond);
 	p->refs = 2; /* the handler and the publisher */
 	return p;
 }
@@ -520,23 +517,13 @@ static int
 pending_wait(struct open311 *o, struct pending *p)
 {
 	int64_t end = clock_mono_ms() + o->cfg.ack_timeout_ms, left;
-	struct timespec ts;
 	int rv;
 
 	pthread_mutex_lock(&p->mtx);
 	while (!p->done && !atomic_load(&o->stopping) &&
-	    (left = end - clock_mono_ms()) > 0) {
-		if (left > OPEN311_WAIT_SLICE_MS)
-			left = OPEN311_WAIT_SLICE_MS;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_sec += (time_t)(left / 1000);
-		ts.tv_nsec += (long)(left % 1000) * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&p->cond, &p->mtx, &ts);
-	}
+	    (left = end - clock_mono_ms()) > 0)
+		cond_wait_ms(&p->cond, &p->mtx, left < OPEN311_WAIT_SLICE_MS ?
+		    left : OPEN311_WAIT_SLICE_MS);
 	rv = p->done ? (p->ok ? 1 : 0) : -1;
 	pthread_mutex_unlock(&p->mtx);
 	return rv;

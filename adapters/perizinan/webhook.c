@@ -31,6 +31,7 @@
 #include <microhttpd.h>
 
 #include "adapter.h"
+#include "cond.h"
 #include "httpd.h"
 #include "log.h"
 #include "replay.h"
@@ -163,13 +164,9 @@ static struct delivery *
 delivery_new(void)
 {
 	struct delivery *d = xcalloc(1, sizeof(*d));
-	pthread_condattr_t ca;
 
 	pthread_mutex_init(&d->mtx, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&d->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	cond_init_mono(&d->cond);
 	d->refs = 1; /* the handler */
 	return d;
 }
@@ -210,23 +207,13 @@ static int
 delivery_wait(struct webhook *w, struct delivery *d)
 {
 	int64_t end = clock_mono_ms() + w->cfg.ack_timeout_ms, left;
-	struct timespec ts;
 	int rv;
 
 	pthread_mutex_lock(&d->mtx);
 	while (d->outstanding > 0 && !atomic_load(&w->stopping) &&
-	    (left = end - clock_mono_ms()) > 0) {
-		if (left > WEBHOOK_WAIT_SLICE_MS)
-			left = WEBHOOK_WAIT_SLICE_MS;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_sec += (time_t)(left / 1000);
-		ts.tv_nsec += (long)(left % 1000) * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&d->cond, &d->mtx, &ts);
-	}
+	    (left = end - clock_mono_ms()) > 0)
+		cond_wait_ms(&d->cond, &d->mtx, left < WEBHOOK_WAIT_SLICE_MS ?
+		    left : WEBHOOK_WAIT_SLICE_MS);
 	rv = d->outstanding > 0 ? -1 : d->refused > 0 ? 0 : 1;
 	pthread_mutex_unlock(&d->mtx);
 	return rv;
