@@ -222,6 +222,28 @@ parse_size(const char *s, uint64_t *out)
 }
 
 int
+parse_utc_offset(const char *s, int *minutes)
+{
+	long h, m;
+	char hh[3], mm[3];
+
+	if (strcmp(s, "Z") == 0 || strcmp(s, "UTC") == 0) {
+		*minutes = 0;
+		return 0;
+	}
+	if (strlen(s) != 6 || (s[0] != '+' && s[0] != '-') || s[3] != ':')
+		return -1;
+	memcpy(hh, s + 1, 2);
+	hh[2] = '\0';
+	memcpy(mm, s + 4, 2);
+	mm[2] = '\0';
+	if (parse_long(hh, 0, 14, &h) == -1 || parse_long(mm, 0, 59, &m) == -1)
+		return -1;
+	*minutes = (int)((s[0] == '-' ? -1 : 1) * (h * 60 + m));
+	return 0;
+}
+
+int
 hex_value(int c)
 {
 	if (c >= '0' && c <= '9')

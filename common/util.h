@@ -38,6 +38,11 @@ int parse_bool(const char *s, int *out); /* yes/no, true/false, on/off, 1/0 */
 int parse_duration_ms(const char *s, int64_t *out);
 /* Sizes such as "512", "64k", "16M", "2G" (powers of 1024) into bytes. */
 int parse_size(const char *s, uint64_t *out);
+/*
+ * A UTC offset, "+07:00", "-03:30", "Z" or "UTC" (hours 0..14), into
+ * minutes east of UTC. Returns 0 / -1.
+ */
+int parse_utc_offset(const char *s, int *minutes);
 /* The value (0..15) of one hex digit, either case; -1 for any other c. */
 int hex_value(int c);
 
