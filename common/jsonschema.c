@@ -669,18 +669,6 @@ uri_resolve(const char *base, const char *ref)
 	return out.data;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes %XX escapes of a URI fragment; -1 on a broken escape. */
 static int
 percent_decode(const char *s, size_t n, char *out)
@@ -693,8 +681,8 @@ percent_decode(const char *s, size_t n, char *out)
 
 			if (i + 2 >= n)
 				return -1;
-			hi = hexval((unsigned char)s[i + 1]);
-			lo = hi < 0 ? -1 : hexval((unsigned char)s[i + 2]);
+			hi = hex_value((unsigned char)s[i + 1]);
+			lo = hi < 0 ? -1 : hex_value((unsigned char)s[i + 2]);
 			if (hi < 0 || lo < 0)
 				return -1;
 			out[o++] = (char)(hi * 16 + lo);
@@ -1779,8 +1767,8 @@ uri_chars_ok(const char *s)
 		unsigned char ch = (unsigned char)*s;
 
 		if (ch == '%') {
-			if (hexval((unsigned char)s[1]) < 0 ||
-			    hexval((unsigned char)s[2]) < 0)
+			if (hex_value((unsigned char)s[1]) < 0 ||
+			    hex_value((unsigned char)s[2]) < 0)
 				return 0;
 			s += 2;
 		} else if (!((ch >= 'a' && ch <= 'z') ||

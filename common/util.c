@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "log.h"
@@ -220,6 +221,40 @@ parse_size(const char *s, uint64_t *out)
 	return -1;
 }
 
+int
+parse_utc_offset(const char *s, int *minutes)
+{
+	long h, m;
+	char hh[3], mm[3];
+
+	if (strcmp(s, "Z") == 0 || strcmp(s, "UTC") == 0) {
+		*minutes = 0;
+		return 0;
+	}
+	if (strlen(s) != 6 || (s[0] != '+' && s[0] != '-') || s[3] != ':')
+		return -1;
+	memcpy(hh, s + 1, 2);
+	hh[2] = '\0';
+	memcpy(mm, s + 4, 2);
+	mm[2] = '\0';
+	if (parse_long(hh, 0, 14, &h) == -1 || parse_long(mm, 0, 59, &m) == -1)
+		return -1;
+	*minutes = (int)((s[0] == '-' ? -1 : 1) * (h * 60 + m));
+	return 0;
+}
+
+int
+hex_value(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 int64_t
 clock_wall_ms(void)
 {
@@ -236,6 +271,32 @@ clock_mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+mkdir_p(const char *dir, const char *who)
+{
+	char *path = xstrdup(dir), *s;
+	char c;
+	int rv = -1;
+
+	for (s = path + 1; ; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		c = *s;
+		*s = '\0';
+		if (mkdir(path, 0700) == -1 && errno != EEXIST) {
+			log_warn("%s: mkdir %s", who, path);
+			goto out;
+		}
+		*s = c;
+		if (c == '\0')
+			break;
+	}
+	rv = 0;
+out:
+	free(path);
+	return rv;
 }
 
 size_t
@@ -289,9 +350,8 @@ leap_year(int y)
 	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant). */
-static int64_t
-days_from_civil(int64_t y, int m, int d)
+int64_t
+time_days_from_civil(int64_t y, int m, int d)
 {
 	int64_t era, yoe, doy, doe;
 
@@ -351,7 +411,7 @@ time_parse_rfc3339(const char *s, int64_t *ms)
 		return -1;
 	if (sec == 60)
 		sec = 59; /* a leap second is kept within its minute */
-	t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+	t = time_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
 	t -= sign * (oh * 3600 + om * 60);
 	*ms = t * 1000 + frac_ms;
 	return 0;

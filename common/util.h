@@ -38,10 +38,25 @@ int parse_bool(const char *s, int *out); /* yes/no, true/false, on/off, 1/0 */
 int parse_duration_ms(const char *s, int64_t *out);
 /* Sizes such as "512", "64k", "16M", "2G" (powers of 1024) into bytes. */
 int parse_size(const char *s, uint64_t *out);
+/*
+ * A UTC offset, "+07:00", "-03:30", "Z" or "UTC" (hours 0..14), into
+ * minutes east of UTC. Returns 0 / -1.
+ */
+int parse_utc_offset(const char *s, int *minutes);
+/* The value (0..15) of one hex digit, either case; -1 for any other c. */
+int hex_value(int c);
 
 /* Clocks, in milliseconds. */
 int64_t clock_wall_ms(void);
 int64_t clock_mono_ms(void);
+
+/*
+ * mkdir -p with mode 0700 (a daemon's state is nobody else's business):
+ * creates dir and every missing parent; levels that exist are left as they
+ * are. Returns 0, or -1 after log_warn("<who>: mkdir <the level that
+ * failed>").
+ */
+int mkdir_p(const char *dir, const char *who);
 
 /* Copies at most size-1 bytes and always terminates; returns strlen(src). */
 size_t strlcpy_s(char *dst, const char *src, size_t size);
@@ -53,6 +68,11 @@ void time_format_rfc3339(int64_t ms, char out[32]);
  * "2026-11-27T17:00:00.5+07:00") into ms since epoch. Returns 0 / -1.
  */
 int time_parse_rfc3339(const char *s, int64_t *ms);
+/*
+ * Days since 1970-01-01 of a proleptic Gregorian date (month 1..12, day
+ * 1..31; Howard Hinnant's days_from_civil). Does not check the date.
+ */
+int64_t time_days_from_civil(int64_t y, int m, int d);
 
 struct buf {
 	char *data;

@@ -356,18 +356,6 @@ is_digit(int c)
 	return c >= '0' && c <= '9';
 }
 
-static int
-hex_value(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Reads n hex digits at s[*i]; -1 if there are fewer. */
 static long
 hex_digits(const struct parser *p, size_t *i, int n)

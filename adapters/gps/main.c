@@ -186,7 +186,7 @@ gps_check(void *cfg, const char *path)
 		errors++;
 	}
 	if (gc->unknown_opd != NULL && *gc->unknown_opd != '\0' &&
-	    !registry_opd_ok(gc->unknown_opd)) {
+	    !cloudevent_opd_ok(gc->unknown_opd)) {
 		log_warnx("%s: [gps] unknown_opd: '%s' is not an OPD name (2-32 "
 		    "of a-z 0-9 _ -, starting with a letter)", path,
 		    gc->unknown_opd);

@@ -100,18 +100,6 @@ osmand_fail(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
-static int
-hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /*
  * Percent-decodes s[0..n) into out (size outlen, NUL-terminated). Control
  * characters, raw or escaped (%00 above all), are refused: no value we use
@@ -129,8 +117,8 @@ osmand_unescape(const char *s, size_t n, char *out, size_t outlen)
 		if (s[i] == '%') {
 			if (i + 2 >= n)
 				return -1;
-			if ((hi = hexval(s[i + 1])) < 0 ||
-			    (lo = hexval(s[i + 2])) < 0)
+			if ((hi = hex_value(s[i + 1])) < 0 ||
+			    (lo = hex_value(s[i + 2])) < 0)
 				return -1;
 			ch = (unsigned char)(hi << 4 | lo);
 			i += 2;

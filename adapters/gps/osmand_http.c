@@ -43,6 +43,7 @@
 #include "log.h"
 #include "osmand.h"
 #include "util.h"
+#include "webserver.h"
 
 #define OSMAND_LOG_BURST 20
 
@@ -300,8 +301,6 @@ osmand_http_access(void *cls, struct MHD_Connection *conn, const char *url,
 {
 	struct osmand_http *h = cls;
 	struct osmand_req *rq = *con_cls;
-	const char *cl;
-	uint64_t len;
 	int post;
 
 	(void)url;
@@ -319,10 +318,7 @@ osmand_http_access(void *cls, struct MHD_Connection *conn, const char *url,
 		rq->started = 1;
 		if (!post)
 			return osmand_http_process(h, conn, rq, 0);
-		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-		    MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl != NULL && (parse_u64(cl, &len) == -1 ||
-		    len > h->cfg.max_body)) {
+		if (webserver_body_too_large(conn, h->cfg.max_body)) {
 			atomic_fetch_add(&h->requests, 1);
 			atomic_fetch_add(&h->bad, 1);
 			return osmand_http_answer(conn,

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cloudevent.h"
 #include "log.h"
 #include "util.h"
 
@@ -165,20 +166,6 @@ registry_count(const struct registry *r)
 	return r->count;
 }
 
-int
-registry_opd_ok(const char *s)
-{
-	size_t n;
-
-	if (!(s[0] >= 'a' && s[0] <= 'z'))
-		return 0;
-	for (n = 1; s[n] != '\0'; n++)
-		if (n >= 32 || !((s[n] >= 'a' && s[n] <= 'z') ||
-		    (s[n] >= '0' && s[n] <= '9') || s[n] == '_' || s[n] == '-'))
-			return 0;
-	return n >= 2;
-}
-
 /* The gps.position schema's plate pattern: ^[A-Z0-9][A-Z0-9 -]{1,15}$. */
 static int
 registry_plate_ok(const char *s)
@@ -285,7 +272,7 @@ registry_conf(struct registry *r, const char *section, const char *key,
 			return -1;
 		}
 	} else if (strcmp(key, "opd") == 0) {
-		if (!registry_opd_ok(value)) {
+		if (!cloudevent_opd_ok(value)) {
 			snprintf(err, errlen, "opd: '%s' is not an OPD name "
 			    "(2-32 of a-z 0-9 _ -, starting with a letter)",
 			    value);

@@ -64,12 +64,6 @@ const struct registry_device *registry_find(const struct registry *r,
 size_t registry_count(const struct registry *r);
 
 /*
- * 1 when s is a usable OPD name: the envelope schema's
- * ^[a-z][a-z0-9_-]{1,31}$, which is also a valid topic level.
- */
-int registry_opd_ok(const char *s);
-
-/*
  * Writes the normalised form of id into out: a 16-digit all-digit id with a
  * leading zero loses it. Returns 0, or -1 when id is not a device id
  * (gps_id_ok()).

@@ -14,7 +14,6 @@
  */
 #include "adapter.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -22,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -170,25 +168,6 @@ adapter_join_keys(struct adapter *ad, const struct adapter_spec *spec)
 				    ad->keys[i].section, ad->keys[i].name);
 }
 
-/*
- * The envelope schema's rule for "opd" (^[a-z][a-z0-9_-]{1,31}$), checked
- * here so that a wrong opd stops the adapter at start-up instead of making
- * every event invalid.
- */
-static int
-adapter_opd_ok(const char *s)
-{
-	size_t n;
-
-	if (!(s[0] >= 'a' && s[0] <= 'z'))
-		return 0;
-	for (n = 1; s[n] != '\0'; n++)
-		if (n >= 32 || !((s[n] >= 'a' && s[n] <= 'z') ||
-		    (s[n] >= '0' && s[n] <= '9') || s[n] == '_' || s[n] == '-'))
-			return 0;
-	return n >= 2;
-}
-
 /* Checks and defaults that span keys; returns the number of errors. */
 static int
 adapter_check(struct adapter *ad, const char *path)
@@ -203,7 +182,7 @@ adapter_check(struct adapter *ad, const char *path)
 		    CLOUDEVENT_NAME_MAX);
 		errors++;
 	}
-	if (ac->opd == NULL || !adapter_opd_ok(ac->opd)) {
+	if (ac->opd == NULL || !cloudevent_opd_ok(ac->opd)) {
 		log_warnx("%s: [adapter] opd is %s (want the agency's short "
 		    "name: 2-32 chars of a-z 0-9 _ -, starting with a letter, "
 		    "e.g. bpkad)", path,
@@ -330,32 +309,6 @@ adapter_new(int argc, char **argv, const struct adapter_spec *spec)
 	return ad;
 }
 
-static int
-adapter_mkdirs(const char *dir)
-{
-	char *path = xstrdup(dir), *s;
-	char c;
-	int rv = -1;
-
-	for (s = path + 1; ; s++) {
-		if (*s != '/' && *s != '\0')
-			continue;
-		c = *s;
-		*s = '\0';
-		if (mkdir(path, 0700) == -1 && errno != EEXIST) {
-			log_warn("adapter: mkdir %s", path);
-			goto out;
-		}
-		*s = c;
-		if (c == '\0')
-			break;
-	}
-	rv = 0;
-out:
-	free(path);
-	return rv;
-}
-
 int
 adapter_start(struct adapter *ad)
 {
@@ -365,7 +318,7 @@ adapter_start(struct adapter *ad)
 	char *persist = NULL, *status = NULL;
 	int rv = -1;
 
-	if (adapter_mkdirs(ac->state_dir) == -1)
+	if (mkdir_p(ac->state_dir, "adapter") == -1)
 		goto out;
 	persist = xasprintf("%s/mqtt", ac->state_dir);
 	status = xasprintf("%s/adapter/status/%s", ac->site, ac->name);

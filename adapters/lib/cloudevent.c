@@ -41,6 +41,20 @@ cloudevent_name_ok(const char *s)
 	return 1;
 }
 
+int
+cloudevent_opd_ok(const char *s)
+{
+	size_t n;
+
+	if (!(s[0] >= 'a' && s[0] <= 'z'))
+		return 0;
+	for (n = 1; s[n] != '\0'; n++)
+		if (n >= 32 || !((s[n] >= 'a' && s[n] <= 'z') ||
+		    (s[n] >= '0' && s[n] <= '9') || s[n] == '_' || s[n] == '-'))
+			return 0;
+	return n >= 2;
+}
+
 static int
 cloudevent_attr_ok(const char *s)
 {

@@ -38,6 +38,13 @@ void cloudevent_free(struct cloudevent *ev);
 
 /* Returns 1 when s is a valid site/opd/system/type name, else 0. */
 int cloudevent_name_ok(const char *s);
+/*
+ * Returns 1 when s is what the envelope schema allows for "opd"
+ * (^[a-z][a-z0-9_-]{1,31}$, narrower than cloudevent_name_ok()), else 0.
+ * The adapters check it when they read a config, so that a wrong OPD stops
+ * them at start-up instead of making every event invalid.
+ */
+int cloudevent_opd_ok(const char *s);
 
 /*
  * id setters. set_id takes any non-empty string up to CLOUDEVENT_ATTR_MAX;

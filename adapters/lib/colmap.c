@@ -313,19 +313,6 @@ month_days(int y, int m)
 	return m == 2 && leap_year(y) ? 29 : days[m - 1];
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static int64_t
-days_from_civil(int y, int m, int d)
-{
-	int64_t yy = m <= 2 ? y - 1 : y;
-	int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
-	int64_t yoe = yy - era * 400;
-	int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-
-	return era * 146097 + doe - 719468;
-}
-
 static void
 civil_from_days(int64_t z, int *y, int *m, int *d)
 {
@@ -449,7 +436,7 @@ parse_ts(const char *s, struct tsparts *p)
 static int64_t
 ts_naive_ms(const struct tsparts *p)
 {
-	return ((days_from_civil(p->y, p->mo, p->d) * 24 + p->h) * 60 +
+	return ((time_days_from_civil(p->y, p->mo, p->d) * 24 + p->h) * 60 +
 	    p->mi) * 60000 + (int64_t)p->s * 1000 + p->ms;
 }
 

@@ -39,12 +39,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <MQTTAsync.h>
 
+#include "cond.h"
 #include "log.h"
 #include "mqttauth.h"
 #include "util.h"
@@ -270,34 +270,6 @@ publisher_pending_tokens(struct publisher *p)
 	return n;
 }
 
-/* mkdir -p for the persistence directory (Paho creates only the last
- * level, <client id>-<host>-<port>, inside it). */
-static int
-publisher_mkdirs(const char *dir)
-{
-	char *path = xstrdup(dir), *s;
-	char c;
-	int rv = -1;
-
-	for (s = path + 1; ; s++) {
-		if (*s != '/' && *s != '\0')
-			continue;
-		c = *s;
-		*s = '\0';
-		if (mkdir(path, 0700) == -1 && errno != EEXIST) {
-			log_warn("publisher: mkdir %s", path);
-			goto out;
-		}
-		*s = c;
-		if (c == '\0')
-			break;
-	}
-	rv = 0;
-out:
-	free(path);
-	return rv;
-}
-
 static int
 publisher_lock(struct publisher *p)
 {
@@ -414,12 +386,15 @@ publisher_new(const struct publisher_config *cfg)
 	    cfg->session_expiry_s : 86400;
 	p->retry_max_s = cfg->retry_max_s > 0 ? cfg->retry_max_s : 30;
 	pthread_mutex_init(&p->mtx, NULL);
-	pthread_cond_init(&p->cond, NULL);
+	cond_init_mono(&p->cond);
 
 	MQTTAsync_setTraceLevel(MQTTASYNC_TRACE_ERROR);
 	MQTTAsync_setTraceCallback(publisher_trace);
 
-	if (p->persist_dir != NULL && (publisher_mkdirs(p->persist_dir) == -1 ||
+	/* All of the persistence directory's path: Paho creates only the
+	 * last level, <client id>-<host>-<port>, inside it. */
+	if (p->persist_dir != NULL &&
+	    (mkdir_p(p->persist_dir, "publisher") == -1 ||
 	    publisher_lock(p) == -1))
 		goto fail;
 
@@ -538,7 +513,6 @@ int
 publisher_flush(struct publisher *p, int64_t timeout_ms)
 {
 	int64_t deadline = clock_mono_ms() + timeout_ms;
-	struct timespec ts;
 	uint64_t inflight;
 
 	for (;;) {
@@ -553,15 +527,9 @@ publisher_flush(struct publisher *p, int64_t timeout_ms)
 			return -1;
 		/* Woken by publisher_done(); the 20 ms cap is for the
 		 * restored messages, which nobody signals. */
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 20 * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
 		pthread_mutex_lock(&p->mtx);
 		if (p->st.inflight == inflight)
-			pthread_cond_timedwait(&p->cond, &p->mtx, &ts);
+			cond_wait_ms(&p->cond, &p->mtx, 20);
 		pthread_mutex_unlock(&p->mtx);
 	}
 }

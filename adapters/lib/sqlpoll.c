@@ -28,6 +28,7 @@
 #include <sqlext.h>
 
 #include "checkpoint.h"
+#include "cond.h"
 #include "colmap.h"
 #include "log.h"
 #include "util.h"
@@ -1189,13 +1190,9 @@ static struct batch *
 batch_new(void)
 {
 	struct batch *b = xcalloc(1, sizeof(*b));
-	pthread_condattr_t ca;
 
 	pthread_mutex_init(&b->mtx, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&b->cv, &ca);
-	pthread_condattr_destroy(&ca);
+	cond_init_mono(&b->cv);
 	return b;
 }
 
@@ -1242,7 +1239,6 @@ batch_wait(struct sqlpoll *sp, struct feed *f, struct batch **bp,
 	struct batch *b = *bp;
 	const struct adapter_config *ac = adapter_config(sp->ad);
 	int64_t start = clock_mono_ms(), stop_at = 0, now;
-	struct timespec ts;
 	int noted = 0, rv;
 
 	pthread_mutex_lock(&b->mtx);
@@ -1261,13 +1257,7 @@ batch_wait(struct sqlpoll *sp, struct feed *f, struct batch **bp,
 			    b->pending, (long long)((now - start) / 1000));
 			noted = 1;
 		}
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_nsec += 200000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&b->cv, &b->mtx, &ts);
+		cond_wait_ms(&b->cv, &b->mtx, 200);
 	}
 	*acked = b->acked;
 	if (b->pending > 0) {

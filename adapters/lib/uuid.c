@@ -175,18 +175,6 @@ uuid_format(const struct uuid *u, char out[UUID_STR_LEN])
 	out[o] = '\0';
 }
 
-static int
-uuid_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 uuid_parse(const char *s, struct uuid *out)
 {
@@ -200,8 +188,8 @@ uuid_parse(const char *s, struct uuid *out)
 				return -1;
 			continue;
 		}
-		if ((hi = uuid_hexval(s[i])) == -1 ||
-		    (lo = uuid_hexval(s[i + 1])) == -1)
+		if ((hi = hex_value(s[i])) == -1 ||
+		    (lo = hex_value(s[i + 1])) == -1)
 			return -1;
 		u.b[o++] = (uint8_t)(hi << 4 | lo);
 		i++;

@@ -173,29 +173,6 @@ pengaduan_other(void *cfgp, const char *section, const char *name,
 	return r;
 }
 
-/* "+07:00", "-03:30", "Z" into minutes east of UTC. */
-static int
-pengaduan_tz(const char *s, int *out)
-{
-	long h, m;
-	char hh[3], mm[3];
-
-	if (strcmp(s, "Z") == 0 || strcmp(s, "UTC") == 0) {
-		*out = 0;
-		return 0;
-	}
-	if (strlen(s) != 6 || (s[0] != '+' && s[0] != '-') || s[3] != ':')
-		return -1;
-	memcpy(hh, s + 1, 2);
-	hh[2] = '\0';
-	memcpy(mm, s + 4, 2);
-	mm[2] = '\0';
-	if (parse_long(hh, 0, 14, &h) == -1 || parse_long(mm, 0, 59, &m) == -1)
-		return -1;
-	*out = (int)((s[0] == '-' ? -1 : 1) * (h * 60 + m));
-	return 0;
-}
-
 static int
 pengaduan_text_ok(const char *s, size_t max)
 {
@@ -263,7 +240,7 @@ pengaduan_check(void *cfgp, const char *path)
 			errors++;
 		}
 		if (cfg->sms_timezone == NULL ||
-		    pengaduan_tz(cfg->sms_timezone, &cfg->tz_offset_min) ==
+		    parse_utc_offset(cfg->sms_timezone, &cfg->tz_offset_min) ==
 		    -1) {
 			log_warnx("%s: [sms] timezone must be like +07:00", path);
 			errors++;

@@ -25,7 +25,6 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -39,11 +38,13 @@
 #include <cjson/cJSON.h>
 #include <microhttpd.h>
 
+#include "cond.h"
 #include "httpd.h"
 #include "log.h"
 #include "text.h"
 #include "util.h"
 #include "uuid.h"
+#include "webserver.h"
 
 #define OPEN311_BASE "/open311/v2/"
 #define OPEN311_WAIT_SLICE_MS 200
@@ -103,23 +104,10 @@ static enum MHD_Result
 open311_send(struct open311 *o, struct MHD_Connection *c, unsigned status,
     const char *body, const char *allow)
 {
-	struct MHD_Response *r;
 	enum MHD_Result ret;
 
-	r = MHD_create_response_from_buffer(strlen(body), (void *)body,
-	    MHD_RESPMEM_MUST_COPY);
-	if (r == NULL)
-		return MHD_NO;
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-	    "application/json; charset=utf-8");
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	if (allow != NULL)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
-	if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER,
-		    OPEN311_RETRY_AFTER);
-	ret = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
+	ret = webserver_answer(c, status, "application/json; charset=utf-8",
+	    body, allow, OPEN311_RETRY_AFTER);
 	pthread_mutex_lock(&o->mtx);
 	o->st.requests++;
 	if (status >= 400 && status < 500)
@@ -471,13 +459,9 @@ static struct pending *
 pending_new(void)
 {
 	struct pending *p = xcalloc(1, sizeof(*p));
-	pthread_condattr_t ca;
 
 	pthread_mutex_init(&p->mtx, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&p->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	cond_init_mono(&p->cond);
 	p->refs = 2; /* the handler and the publisher */
 	return p;
 }
@@ -520,23 +504,13 @@ static int
 pending_wait(struct open311 *o, struct pending *p)
 {
 	int64_t end = clock_mono_ms() + o->cfg.ack_timeout_ms, left;
-	struct timespec ts;
 	int rv;
 
 	pthread_mutex_lock(&p->mtx);
 	while (!p->done && !atomic_load(&o->stopping) &&
-	    (left = end - clock_mono_ms()) > 0) {
-		if (left > OPEN311_WAIT_SLICE_MS)
-			left = OPEN311_WAIT_SLICE_MS;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_sec += (time_t)(left / 1000);
-		ts.tv_nsec += (long)(left % 1000) * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&p->cond, &p->mtx, &ts);
-	}
+	    (left = end - clock_mono_ms()) > 0)
+		cond_wait_ms(&p->cond, &p->mtx, left < OPEN311_WAIT_SLICE_MS ?
+		    left : OPEN311_WAIT_SLICE_MS);
 	rv = p->done ? (p->ok ? 1 : 0) : -1;
 	pthread_mutex_unlock(&p->mtx);
 	return rv;
@@ -1104,8 +1078,6 @@ open311_handler(void *cls, struct MHD_Connection *c, const char *url,
 {
 	struct open311 *o = cls;
 	struct conn_ctx *ctx = *con_cls;
-	const char *cl;
-	uint64_t len;
 	int is_get, is_post;
 
 	(void)version;
@@ -1125,10 +1097,7 @@ open311_handler(void *cls, struct MHD_Connection *c, const char *url,
 			return open311_error(o, c, MHD_HTTP_BAD_REQUEST, NULL,
 			    "only the JSON format is served: use .json");
 		if (ctx->route == R_REQUESTS && is_post) {
-			cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-			    MHD_HTTP_HEADER_CONTENT_LENGTH);
-			if (cl != NULL && (parse_u64(cl, &len) == -1 ||
-			    len > o->cfg.max_body))
+			if (webserver_body_too_large(c, o->cfg.max_body))
 				return open311_error(o, c,
 				    MHD_HTTP_CONTENT_TOO_LARGE, NULL,
 				    "request body larger than %zu bytes",
@@ -1179,9 +1148,7 @@ open311_new(const struct open311_config *cfg)
 {
 	struct open311 *o;
 	struct sockaddr_storage ss;
-	const union MHD_DaemonInfo *di;
-	sigset_t block, old;
-	unsigned int flags;
+	struct webserver_opts wo;
 
 	if (cfg->listen == NULL || httpd_sockaddr(cfg->listen, &ss) == -1) {
 		log_warnx("open311: listen '%s' is not host:port with a "
@@ -1208,33 +1175,20 @@ open311_new(const struct open311_config *cfg)
 		recent_load(o, clock_wall_ms());
 	}
 
-	/* poll(2), not select(2): no FD_SETSIZE limit on descriptors. */
-	flags = MHD_USE_THREAD_PER_CONNECTION |
-	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG;
-	if (ss.ss_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &block, &old);
-	o->d = MHD_start_daemon(flags, 0, NULL, NULL, open311_handler, o,
-	    MHD_OPTION_EXTERNAL_LOGGER, httpd_mhd_logger, (void *)(uintptr_t)"open311",
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->max_connections,
-	    MHD_OPTION_CONNECTION_TIMEOUT,
-	    (unsigned int)((cfg->connection_timeout_ms + 999) / 1000),
-	    MHD_OPTION_NOTIFY_COMPLETED, open311_completed, o,
-	    MHD_OPTION_END);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (o->d == NULL) {
-		log_warnx("open311: cannot listen on %s (in use, or not an "
-		    "address of this host)", cfg->listen);
+	memset(&wo, 0, sizeof(wo));
+	wo.name = "open311";
+	wo.listen = cfg->listen;
+	wo.addr = &ss;
+	wo.max_connections = cfg->max_connections;
+	wo.idle_timeout_ms = cfg->connection_timeout_ms;
+	wo.poll = 1; /* no FD_SETSIZE limit on descriptors */
+	wo.handler = open311_handler;
+	wo.completed = open311_completed;
+	wo.arg = o;
+	if ((o->d = webserver_start(&wo, &o->port)) == NULL) {
 		open311_free(o);
 		return NULL;
 	}
-	di = MHD_get_daemon_info(o->d, MHD_DAEMON_INFO_BIND_PORT);
-	o->port = di != NULL ? di->port : 0;
 	log_info("open311: listening on %s port %d", cfg->listen, o->port);
 	return o;
 }

@@ -156,18 +156,6 @@ form_add(struct open311_form *f, const char *name, size_t nlen,
 	return 0;
 }
 
-static int
-form_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes p[0..len) ('+' is a space, %XX a byte) into out (bounded). */
 static int
 form_decode(const char *p, size_t len, struct buf *out)
@@ -184,8 +172,8 @@ form_decode(const char *p, size_t len, struct buf *out)
 		else if (c == '%') {
 			if (i + 2 >= len)
 				return -2;
-			hi = form_hex(p[i + 1]);
-			lo = form_hex(p[i + 2]);
+			hi = hex_value(p[i + 1]);
+			lo = hex_value(p[i + 2]);
 			if (hi < 0 || lo < 0)
 				return -2;
 			c = (char)(hi << 4 | lo);

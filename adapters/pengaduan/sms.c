@@ -29,6 +29,7 @@
 
 #include "log.h"
 #include "text.h"
+#include "util.h"
 
 #define SMS_RETRY_LIST_MAX 1024
 #define SMS_MOVE_SUFFIX_MAX 99
@@ -145,26 +146,12 @@ sms_name_parse(const char *name, struct sms_name *out)
 	return 0;
 }
 
-/* Days since 1970-01-01 of a civil date (H. Hinnant's days_from_civil). */
-static int64_t
-sms_days(int y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 int64_t
 sms_name_time(const struct sms_name *n, int tz_offset_min)
 {
 	int64_t s;
 
-	s = sms_days(n->year, n->month, n->day) * 86400 +
+	s = time_days_from_civil(n->year, n->month, n->day) * 86400 +
 	    (int64_t)n->hour * 3600 + (int64_t)n->min * 60 +
 	    (n->sec > 59 ? 59 : n->sec);
 	return (s - (int64_t)tz_offset_min * 60) * 1000;

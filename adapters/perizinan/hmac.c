@@ -17,6 +17,7 @@
 #include <openssl/params.h>
 
 #include "log.h"
+#include "util.h"
 
 int
 hmac_sha256_parts(const void *key, size_t keylen,
@@ -85,18 +86,6 @@ hmac_hex(const uint8_t *p, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-static int
-hmac_nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 hmac_unhex(const char *s, uint8_t *out, size_t n)
 {
@@ -104,8 +93,8 @@ hmac_unhex(const char *s, uint8_t *out, size_t n)
 	int hi, lo;
 
 	for (i = 0; i < n; i++) {
-		if ((hi = hmac_nibble(s[2 * i])) == -1 ||
-		    (lo = hmac_nibble(s[2 * i + 1])) == -1)
+		if ((hi = hex_value(s[2 * i])) == -1 ||
+		    (lo = hex_value(s[2 * i + 1])) == -1)
 			return -1;
 		out[i] = (uint8_t)(hi << 4 | lo);
 	}

@@ -232,7 +232,7 @@ perizinan_check(void *cfgp, const char *path)
 		errors++;
 	}
 	if (cfg->timezone == NULL ||
-	    page_tz_parse(cfg->timezone, &cfg->tz_offset_min) == -1) {
+	    parse_utc_offset(cfg->timezone, &cfg->tz_offset_min) == -1) {
 		log_warnx("%s: [sicantik] timezone must be like +07:00", path);
 		errors++;
 	}

@@ -209,28 +209,6 @@ page_statuses_dump(const struct page_statuses *st, char *out, size_t outlen)
 
 /* --- times ---------------------------------------------------------------- */
 
-int
-page_tz_parse(const char *s, int *minutes)
-{
-	long h, m;
-	char hh[3], mm[3];
-
-	if (strcmp(s, "Z") == 0 || strcmp(s, "UTC") == 0) {
-		*minutes = 0;
-		return 0;
-	}
-	if (strlen(s) != 6 || (s[0] != '+' && s[0] != '-') || s[3] != ':')
-		return -1;
-	memcpy(hh, s + 1, 2);
-	hh[2] = '\0';
-	memcpy(mm, s + 4, 2);
-	mm[2] = '\0';
-	if (parse_long(hh, 0, 14, &h) == -1 || parse_long(mm, 0, 59, &m) == -1)
-		return -1;
-	*minutes = (int)((s[0] == '-' ? -1 : 1) * (h * 60 + m));
-	return 0;
-}
-
 /* The microseconds below the millisecond: fraction digits 4-6. */
 static int64_t
 page_sub_ms(const char *s)

@@ -170,8 +170,6 @@ int page_time_parse(const char *s, int tz_offset_min, int end_of_day,
     int64_t *us);
 /* "YYYY-MM-DDTHH:MM:SS.ffffffZ". */
 void page_time_format_us(int64_t us, char out[PAGE_TIME_LEN]);
-/* "+07:00", "-03:30", "Z" into minutes east of UTC. Returns 0 / -1. */
-int page_tz_parse(const char *s, int *minutes);
 
 /*
  * The polling watermark: the greatest (updated_at, id) whose event the

@@ -22,6 +22,7 @@
 
 #include "adapter.h"
 #include "checkpoint.h"
+#include "cond.h"
 #include "log.h"
 #include "util.h"
 
@@ -73,7 +74,6 @@ struct sync *
 sync_new(const struct sync_config *cfg)
 {
 	struct sync *s;
-	pthread_condattr_t ca;
 	char value[CHECKPOINT_VALUE_MAX + 1];
 	int64_t ms;
 	int r;
@@ -90,10 +90,7 @@ sync_new(const struct sync_config *cfg)
 		s->start_from = xstrdup(cfg->start_from);
 	page_mark_none(&s->mark);
 	pthread_mutex_init(&s->mtx, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&s->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	cond_init_mono(&s->cond);
 	if ((s->cp = checkpoint_new(cfg->checkpoint_path)) == NULL)
 		goto fail;
 	if ((r = checkpoint_read(s->cp, value, sizeof(value))) == -1)
@@ -185,7 +182,6 @@ static int
 sync_wait_acks(struct sync *s)
 {
 	int64_t start = clock_mono_ms(), next_log = start + SYNC_WAIT_LOG_MS;
-	struct timespec ts;
 	int rv = 0;
 
 	pthread_mutex_lock(&s->mtx);
@@ -201,13 +197,7 @@ sync_wait_acks(struct sync *s)
 			    (long long)((clock_mono_ms() - start) / 1000));
 			next_log += SYNC_WAIT_LOG_MS;
 		}
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_nsec += SYNC_WAIT_SLICE_MS * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&s->cond, &s->mtx, &ts);
+		cond_wait_ms(&s->cond, &s->mtx, SYNC_WAIT_SLICE_MS);
 	}
 	pthread_mutex_unlock(&s->mtx);
 	return rv;

@@ -17,7 +17,6 @@
 
 #include <netdb.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -31,11 +30,13 @@
 #include <microhttpd.h>
 
 #include "adapter.h"
+#include "cond.h"
 #include "httpd.h"
 #include "log.h"
 #include "replay.h"
 #include "signature.h"
 #include "util.h"
+#include "webserver.h"
 
 #define WEBHOOK_WAIT_SLICE_MS 200
 #define WEBHOOK_RETRY_AFTER "10"
@@ -80,28 +81,16 @@ static enum MHD_Result
 webhook_send(struct webhook *w, struct MHD_Connection *c, unsigned status,
     cJSON *j)
 {
-	struct MHD_Response *r;
 	enum MHD_Result ret;
 	char *s;
 
 	if ((s = cJSON_PrintUnformatted(j)) == NULL)
 		fatalx("webhook: out of memory");
 	cJSON_Delete(j);
-	r = MHD_create_response_from_buffer(strlen(s), s,
-	    MHD_RESPMEM_MUST_COPY);
+	ret = webserver_answer(c, status, "application/json; charset=utf-8",
+	    s, status == MHD_HTTP_METHOD_NOT_ALLOWED ? "POST" : NULL,
+	    WEBHOOK_RETRY_AFTER);
 	cJSON_free(s);
-	if (r == NULL)
-		return MHD_NO;
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-	    "application/json; charset=utf-8");
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "POST");
-	if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER,
-		    WEBHOOK_RETRY_AFTER);
-	ret = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
 	pthread_mutex_lock(&w->mtx);
 	w->st.requests++;
 	if (status == MHD_HTTP_OK)
@@ -163,13 +152,9 @@ static struct delivery *
 delivery_new(void)
 {
 	struct delivery *d = xcalloc(1, sizeof(*d));
-	pthread_condattr_t ca;
 
 	pthread_mutex_init(&d->mtx, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&d->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	cond_init_mono(&d->cond);
 	d->refs = 1; /* the handler */
 	return d;
 }
@@ -210,23 +195,13 @@ static int
 delivery_wait(struct webhook *w, struct delivery *d)
 {
 	int64_t end = clock_mono_ms() + w->cfg.ack_timeout_ms, left;
-	struct timespec ts;
 	int rv;
 
 	pthread_mutex_lock(&d->mtx);
 	while (d->outstanding > 0 && !atomic_load(&w->stopping) &&
-	    (left = end - clock_mono_ms()) > 0) {
-		if (left > WEBHOOK_WAIT_SLICE_MS)
-			left = WEBHOOK_WAIT_SLICE_MS;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_sec += (time_t)(left / 1000);
-		ts.tv_nsec += (long)(left % 1000) * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&d->cond, &d->mtx, &ts);
-	}
+	    (left = end - clock_mono_ms()) > 0)
+		cond_wait_ms(&d->cond, &d->mtx, left < WEBHOOK_WAIT_SLICE_MS ?
+		    left : WEBHOOK_WAIT_SLICE_MS);
 	rv = d->outstanding > 0 ? -1 : d->refused > 0 ? 0 : 1;
 	pthread_mutex_unlock(&d->mtx);
 	return rv;
@@ -418,8 +393,6 @@ webhook_handler(void *cls, struct MHD_Connection *c, const char *url,
 {
 	struct webhook *w = cls;
 	struct conn_ctx *ctx = *con_cls;
-	const char *cl;
-	uint64_t len;
 
 	(void)version;
 	if (ctx == NULL) {
@@ -439,10 +412,7 @@ webhook_handler(void *cls, struct MHD_Connection *c, const char *url,
 			return webhook_error(w, c,
 			    MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "Content-Type "
 			    "must be application/json");
-		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-		    MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl != NULL && (parse_u64(cl, &len) == -1 ||
-		    len > w->cfg.max_body))
+		if (webserver_body_too_large(c, w->cfg.max_body))
 			return webhook_error(w, c, MHD_HTTP_CONTENT_TOO_LARGE,
 			    "body larger than %zu bytes", w->cfg.max_body);
 		return MHD_YES; /* read the body */
@@ -493,9 +463,7 @@ webhook_new(const struct webhook_config *cfg)
 {
 	struct webhook *w;
 	struct sockaddr_storage ss;
-	const union MHD_DaemonInfo *di;
-	sigset_t block, old;
-	unsigned int flags;
+	struct webserver_opts wo;
 
 	if (cfg->listen == NULL || httpd_sockaddr(cfg->listen, &ss) == -1) {
 		log_warnx("webhook: listen '%s' is not host:port with a "
@@ -524,32 +492,19 @@ webhook_new(const struct webhook_config *cfg)
 	w->replay = replay_new(cfg->replay_max);
 	pthread_mutex_init(&w->mtx, NULL);
 
-	flags = MHD_USE_THREAD_PER_CONNECTION |
-	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
-	if (ss.ss_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &block, &old);
-	w->d = MHD_start_daemon(flags, 0, NULL, NULL, webhook_handler, w,
-	    MHD_OPTION_EXTERNAL_LOGGER, httpd_mhd_logger, (void *)(uintptr_t)"webhook",
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->max_connections,
-	    MHD_OPTION_CONNECTION_TIMEOUT,
-	    (unsigned int)((cfg->connection_timeout_ms + 999) / 1000),
-	    MHD_OPTION_NOTIFY_COMPLETED, webhook_completed, w,
-	    MHD_OPTION_END);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (w->d == NULL) {
-		log_warnx("webhook: cannot listen on %s (in use, or not an "
-		    "address of this host)", cfg->listen);
+	memset(&wo, 0, sizeof(wo));
+	wo.name = "webhook";
+	wo.listen = cfg->listen;
+	wo.addr = &ss;
+	wo.max_connections = cfg->max_connections;
+	wo.idle_timeout_ms = cfg->connection_timeout_ms;
+	wo.handler = webhook_handler;
+	wo.completed = webhook_completed;
+	wo.arg = w;
+	if ((w->d = webserver_start(&wo, &w->port)) == NULL) {
 		webhook_free(w);
 		return NULL;
 	}
-	di = MHD_get_daemon_info(w->d, MHD_DAEMON_INFO_BIND_PORT);
-	w->port = di != NULL ? di->port : 0;
 	log_info("webhook: listening on %s port %d path %s", cfg->listen,
 	    w->port, cfg->path);
 	return w;

@@ -100,18 +100,6 @@ read_byte(int fd, unsigned char *c, long wait_ms)
 }
 
 static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static int
 send_all(int fd, const void *p, size_t n)
 {
 	const char *b = p;
@@ -184,8 +172,8 @@ main(int argc, char **argv)
 				usage();
 			bytes = xmalloc(len / 2 + 1);
 			for (k = 0; k < len / 2; k++) {
-				hi = hexval(arg[2 * k]);
-				lo = hexval(arg[2 * k + 1]);
+				hi = hex_value(arg[2 * k]);
+				lo = hex_value(arg[2 * k + 1]);
 				if (hi < 0 || lo < 0)
 					usage();
 				bytes[k] = (unsigned char)(hi << 4 | lo);

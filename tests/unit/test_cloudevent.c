@@ -211,6 +211,16 @@ test_names(void)
 	long_name[CLOUDEVENT_NAME_MAX + 1] = '\0';
 	CHECK(!cloudevent_name_ok(long_name));
 
+	CHECK(cloudevent_opd_ok("bpkad"));
+	CHECK(cloudevent_opd_ok("dinas_kominfo-2"));
+	CHECK(!cloudevent_opd_ok(""));
+	CHECK(!cloudevent_opd_ok("b"));		/* 2 at the least */
+	CHECK(!cloudevent_opd_ok("2bpkad"));	/* a letter first */
+	CHECK(!cloudevent_opd_ok("bp.kad"));	/* a name, not an opd */
+	CHECK(!cloudevent_opd_ok("BPKAD"));
+	CHECK(cloudevent_opd_ok("abcdefghijklmnopqrstuvwxyz012345"));
+	CHECK(!cloudevent_opd_ok("abcdefghijklmnopqrstuvwxyz0123456"));
+
 	CHECK(cloudevent_new("karo", "bpkad/x", "sppidol", "t") == NULL);
 	CHECK(cloudevent_new("karo", "bpkad", "#", "t") == NULL);
 	CHECK(cloudevent_new("karo", "bpkad", "s", "a+") == NULL);

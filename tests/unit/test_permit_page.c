@@ -483,15 +483,15 @@ test_times(void)
 	int64_t us;
 	int tz;
 
-	CHECK_INT(page_tz_parse("+07:00", &tz), 0);
+	CHECK_INT(parse_utc_offset("+07:00", &tz), 0);
 	CHECK_INT(tz, 420);
-	CHECK_INT(page_tz_parse("-03:30", &tz), 0);
+	CHECK_INT(parse_utc_offset("-03:30", &tz), 0);
 	CHECK_INT(tz, -210);
-	CHECK_INT(page_tz_parse("Z", &tz), 0);
+	CHECK_INT(parse_utc_offset("Z", &tz), 0);
 	CHECK_INT(tz, 0);
-	CHECK_INT(page_tz_parse("+7", &tz), -1);
-	CHECK_INT(page_tz_parse("+15:00", &tz), -1);
-	CHECK_INT(page_tz_parse("WIB", &tz), -1);
+	CHECK_INT(parse_utc_offset("+7", &tz), -1);
+	CHECK_INT(parse_utc_offset("+15:00", &tz), -1);
+	CHECK_INT(parse_utc_offset("WIB", &tz), -1);
 
 	CHECK_INT(page_time_parse("2026-11-27T03:00:00Z", 420, 0, &us), 0);
 	CHECK_INT(us, 1795748400000000LL);

@@ -46,6 +46,7 @@
 
 #include <MQTTAsync.h>
 
+#include "cond.h"
 #include "log.h"
 #include "mqttauth.h"
 #include "util.h"
@@ -195,21 +196,6 @@ ticket_slot(struct publisher *p, const struct ticket *t)
 		return NULL;
 	s = slot_of(p, t->seq);
 	return s->seq == t->seq ? s : NULL;
-}
-
-static void
-cond_wait_ms(struct publisher *p, int64_t ms)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += (time_t)(ms / 1000);
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	pthread_cond_timedwait(&p->cv, &p->mtx, &ts);
 }
 
 static void
@@ -389,7 +375,7 @@ disconnect_wait(struct publisher *p)
 
 	pthread_mutex_lock(&p->mtx);
 	while (p->disconnecting && clock_mono_ms() < until)
-		cond_wait_ms(p, 50);
+		cond_wait_ms(&p->cv, &p->mtx, 50);
 	pthread_mutex_unlock(&p->mtx);
 }
 
@@ -427,7 +413,7 @@ publisher_new(const struct publisher_config *cfg)
 	p->backoff_ms = BACKOFF_MIN_MS;
 	p->down_since = clock_mono_ms();
 	pthread_mutex_init(&p->mtx, NULL);
-	pthread_cond_init(&p->cv, NULL);
+	cond_init_mono(&p->cv);
 
 	co.sendWhileDisconnected = 0;
 	/* Stale sends of a previous connection may still sit in Paho. */
@@ -601,7 +587,7 @@ pump(struct publisher *p, enum pump_goal goal)
 			if (!p->connecting && now >= p->retry_at)
 				connect_start(p);
 			else
-				cond_wait_ms(p, 50);
+				cond_wait_ms(&p->cv, &p->mtx, 50);
 			continue;
 		}
 		if (p->base < p->next && now - p->progress_at >= STALL_MS) {
@@ -617,14 +603,14 @@ pump(struct publisher *p, enum pump_goal goal)
 		if (p->resend < p->next) {
 			s = slot_of(p, p->resend);
 			if (send_slot(p, s->seq) == -1)
-				cond_wait_ms(p, 10);
+				cond_wait_ms(&p->cv, &p->mtx, 10);
 			continue;
 		}
 		if (goal == PUMP_ROOM && p->next - p->base < p->limit)
 			return 0;
 		if (goal == PUMP_DRAIN && p->base == p->next)
 			return 0;
-		cond_wait_ms(p, 100);
+		cond_wait_ms(&p->cv, &p->mtx, 100);
 	}
 }
 

@@ -28,6 +28,7 @@
 
 #include <MQTTAsync.h>
 
+#include "cond.h"
 #include "log.h"
 #include "mqttauth.h"
 #include "util.h"
@@ -315,25 +316,13 @@ on_disconnect_failed(void *context, MQTTAsync_failureData5 *resp)
 }
 
 static void
-wait_ms(struct sub *s, int64_t ms)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_nsec += (long)ms * 1000000L;
-	ts.tv_sec += ts.tv_nsec / 1000000000L;
-	ts.tv_nsec %= 1000000000L;
-	pthread_cond_timedwait(&s->cv, &s->mtx, &ts);
-}
-
-static void
 disconnect_wait(struct sub *s)
 {
 	int64_t until = clock_mono_ms() + 2000;
 
 	pthread_mutex_lock(&s->mtx);
 	while (s->disconnecting && clock_mono_ms() < until)
-		wait_ms(s, 50);
+		cond_wait_ms(&s->cv, &s->mtx, 50);
 	pthread_mutex_unlock(&s->mtx);
 }
 
@@ -369,7 +358,7 @@ subscriber_run(const struct subscriber_config *cfg,
 	s.backoff_ms = 250;
 	s.activity_ms = clock_mono_ms();
 	pthread_mutex_init(&s.mtx, NULL);
-	pthread_cond_init(&s.cv, NULL);
+	cond_init_mono(&s.cv);
 
 	if (MQTTAsync_createWithOptions(&s.client, cfg->uri, cfg->client_id,
 	    MQTTCLIENT_PERSISTENCE_NONE, NULL, &co) != MQTTASYNC_SUCCESS) {
@@ -428,7 +417,7 @@ subscriber_run(const struct subscriber_config *cfg,
 			pthread_mutex_lock(&s.mtx);
 			continue;
 		}
-		wait_ms(&s, 100);
+		cond_wait_ms(&s.cv, &s.mtx, 100);
 	}
 	*res = s.res;
 	pthread_mutex_unlock(&s.mtx);
