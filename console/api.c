@@ -261,11 +261,11 @@ h_cases(struct req *r, struct answer *a, char **seg)
 	return rc;
 }
 
-/* The condition that finds a case by reference $1 (see simpulctl). */
+/* The condition that finds a case by reference $1 (case_ref_is_id()). */
 static const char *
 case_ref_cond(const char *ref)
 {
-	return param_id(ref) == 0 ? "c.id = $1::bigint" : "c.human_id = $1";
+	return case_ref_is_id(ref) ? "c.id = $1::bigint" : "c.human_id = $1";
 }
 
 static const char sql_case_detail[] =

@@ -342,6 +342,14 @@ it_wait_for 10 "the alert committed late on the live stream (look-back)" grep -q
 it_assert_eq "$(grep -c 'it late alert' "$IT_DIR/live.op1")" 1 "... once"
 
 # --- case actions by role ---------------------------------------------------
+# A case reference of digits is the numeric id, leading zeros and all, as
+# for simpulctl and the hub's case commands (case_ref_is_id()).
+ID1=$(it_sql "select id from case_record where human_id = '$CASE1'")
+req op1 GET "/api/cases/00$ID1"
+expect 200 "a case by its numeric id with leading zeros"
+it_assert_eq "$(jget .case.human_id)" "$CASE1" "... is that case"
+post op1 "/api/cases/00$ID1/close" '{}'
+expect 409 "an action by that reference reaches the state machine"
 post op1 "/api/cases/$CASE1/acknowledge" '{}'
 expect 403 "an operator may never acknowledge"
 post op1 "/api/cases/$CASE1/close" '{}'
