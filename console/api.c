@@ -26,7 +26,7 @@
 
 struct route {
 	const char *method;
-	const char *pattern;  /* segments; "*" matches one */
+	const char *pattern;  /* for param_path_match(): "*", "**" */
 	enum grant grant;
 	int (*fn)(struct req *r, struct answer *a, char **seg);
 };
@@ -934,7 +934,7 @@ static const struct route routes[] = {
 	{ "GET", "me", GRANT_READ, h_me },
 	{ "POST", "logout", GRANT_READ, h_logout },
 	{ "GET", "events", GRANT_READ, h_events },
-	{ "GET", "events/*", GRANT_READ, h_event },
+	{ "GET", "events/**", GRANT_READ, h_event },
 	{ "GET", "cases", GRANT_READ, h_cases },
 	{ "GET", "cases/*", GRANT_READ, h_case },
 	{ "POST", "cases/*/*", GRANT_CASE_ACT, h_case_act },
@@ -955,46 +955,13 @@ static const struct route routes[] = {
 
 #define SEG_MAX 4
 
-/* Splits path at '/' into at most SEG_MAX segments (in place). */
-static int
-split(char *path, char **seg)
-{
-	int n = 0;
-	char *p = path;
-
-	for (;;) {
-		if (n == SEG_MAX)
-			return -1;
-		seg[n++] = p;
-		if ((p = strchr(p, '/')) == NULL)
-			return n;
-		*p++ = '\0';
-	}
-}
-
-static int
-route_match(const struct route *rt, char **seg, int n)
-{
-	char pat[64], *ps[SEG_MAX];
-	int k, i;
-
-	strlcpy_s(pat, rt->pattern, sizeof(pat));
-	if ((k = split(pat, ps)) != n)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (seg[i][0] == '\0' || (strcmp(ps[i], "*") != 0 &&
-		    strcmp(ps[i], seg[i]) != 0))
-			return 0;
-	return 1;
-}
-
 void
 api_handle(struct req *r, struct answer *a)
 {
 	const char *csrf, *origin;
 	const struct route *rt = NULL;
 	char path[512], *seg[SEG_MAX];
-	int n, path_known = 0;
+	int path_known = 0;
 	size_t i;
 
 	if (strcmp(r->path, "login") == 0) {
@@ -1016,13 +983,10 @@ api_handle(struct req *r, struct answer *a)
 		answer_error(a, 404, "not found");
 		return;
 	}
-	strlcpy_s(path, r->path, sizeof(path));
-	if ((n = split(path, seg)) == -1) {
-		answer_error(a, 404, "not found");
-		return;
-	}
+	/* The loop ends at the route found: path and seg hold its segments. */
 	for (i = 0; i < nitems(routes) && rt == NULL; i++) {
-		if (!route_match(&routes[i], seg, n))
+		if (param_path_match(routes[i].pattern, r->path, path,
+		    sizeof(path), seg, SEG_MAX) == -1)
 			continue;
 		path_known = 1;
 		if (strcmp(routes[i].method, r->method) == 0)

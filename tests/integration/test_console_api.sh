@@ -292,6 +292,21 @@ it_assert_eq "$(it_sql "select count(*) from event")" "$N0" "the event table is 
 it_assert_eq "$(it_sql "select status from case_record where human_id = '$CASE1'")" new "the case is untouched"
 it_alive "$CON_PID" && it_pass "the console survived the hostile input" || it_fail "the console died"
 
+# --- an event id with '/' and other characters a URL reserves ----------------
+# The browser sends it percent-encoded; libmicrohttpd decodes the path
+# before the API sees it, so the id is all that follows /api/events/.
+EVID='it/dev-1/ev 7?x=1#y%+z'
+it_sql "insert into event_id (id, time) values ('$EVID', now());
+	insert into event (id, time, topic, opd, source, type, received_at, instance, data, attrs)
+	select '$EVID', time, 'karo/ev/dishub/it/it.slash', 'dishub', 'it', 'it.slash', now(), 'it',
+	'{\"n\": 1}', jsonb_build_object('id', '$EVID', 'type', 'it.slash') from event_id where id = '$EVID'" >/dev/null
+req op1 GET "/api/events/$(jq -rn --arg s "$EVID" '$s | @uri')"
+expect 200 "an event whose id holds '/', fetched by its encoded id"
+it_assert_eq "$(jget .id)" "$EVID" "... is that event"
+it_assert_eq "$(jget .data.n)" 1 "... with its data"
+req op1 GET "/api/events/it%2Fdev-1"
+expect 404 "a part of that id is no event"
+
 # --- live: a complaint through the broker shows up within 2 s -------------
 curl -s -N -b "$IT_DIR/jar.op1" "$BASE/api/live" >"$IT_DIR/live.op1" 2>/dev/null &
 LIVE1=$!

@@ -1,7 +1,8 @@
 /*
  * Unit tests of simpul-console's pure modules: console/param.c (query
- * values, the Cookie header, JSON bodies) and console/policy.c (the role
- * matrix, the actions a role may take, the CSRF and Origin decision).
+ * values, API paths, the Cookie header, JSON bodies) and console/policy.c
+ * (the role matrix, the actions a role may take, the CSRF and Origin
+ * decision).
  */
 #include <stdio.h>
 #include <string.h>
@@ -96,6 +97,60 @@ test_cursor(void)
 	CHECK_INT(param_event_cursor("123456789012345678|x", us, id,
 	    sizeof(id)), -1);
 	CHECK_INT(param_event_cursor("1|\x01", us, id, sizeof(id)), -1);
+}
+
+/* Route patterns; "**" takes the rest of the path, '/'s and all. */
+static void
+test_path(void)
+{
+	char buf[64], *seg[4];
+
+	CHECK_INT(param_path_match("cases", "cases", buf, sizeof(buf), seg,
+	    4), 1);
+	CHECK_STR(seg[0], "cases");
+	CHECK_INT(param_path_match("cases/*/*", "cases/17/verify", buf,
+	    sizeof(buf), seg, 4), 3);
+	CHECK_STR(seg[1], "17");
+	CHECK_STR(seg[2], "verify");
+	CHECK_INT(param_path_match("deadletters/*/replay",
+	    "deadletters/5/replay", buf, sizeof(buf), seg, 4), 3);
+	CHECK_INT(param_path_match("deadletters/*/replay",
+	    "deadletters/5/other", buf, sizeof(buf), seg, 4), -1);
+	CHECK_INT(param_path_match("cases/*", "cases/17/verify", buf,
+	    sizeof(buf), seg, 4), -1);
+	CHECK_INT(param_path_match("cases/*/*", "cases/17", buf, sizeof(buf),
+	    seg, 4), -1);
+	CHECK_INT(param_path_match("cases/*", "cases/", buf, sizeof(buf),
+	    seg, 4), -1);
+	CHECK_INT(param_path_match("cases/*/*", "cases//verify", buf,
+	    sizeof(buf), seg, 4), -1);
+	CHECK_INT(param_path_match("cases", "casesx", buf, sizeof(buf), seg,
+	    4), -1);
+	CHECK_INT(param_path_match("cases", "case", buf, sizeof(buf), seg, 4),
+	    -1);
+	/* An event id with '/' (sent as %2F, decoded by libmicrohttpd). */
+	CHECK_INT(param_path_match("events/**", "events/gps/dev-1/42", buf,
+	    sizeof(buf), seg, 4), 2);
+	CHECK_STR(seg[0], "events");
+	CHECK_STR(seg[1], "gps/dev-1/42");
+	CHECK_INT(param_path_match("events/**", "events/a//b/", buf,
+	    sizeof(buf), seg, 4), 2);
+	CHECK_STR(seg[1], "a//b/");
+	CHECK_INT(param_path_match("events/**", "events/x", buf, sizeof(buf),
+	    seg, 4), 2);
+	CHECK_STR(seg[1], "x");
+	CHECK_INT(param_path_match("events/**", "events/", buf, sizeof(buf),
+	    seg, 4), -1);
+	CHECK_INT(param_path_match("events/**", "events", buf, sizeof(buf),
+	    seg, 4), -1);
+	CHECK_INT(param_path_match("events", "events/x", buf, sizeof(buf),
+	    seg, 4), -1);
+	/* Limits: the buffer and the number of segments. */
+	CHECK_INT(param_path_match("events/**", "events/"
+	    "0123456789012345678901234567890123456789012345678901234567",
+	    buf, sizeof(buf), seg, 4), -1);
+	CHECK_INT(param_path_match("a/*/*/*/*", "a/b/c/d/e", buf, sizeof(buf),
+	    seg, 4), -1);
 }
 
 static void
@@ -283,6 +338,7 @@ main(void)
 	test_numbers();
 	test_words();
 	test_cursor();
+	test_path();
 	test_cookie();
 	test_bodies();
 	test_roles();

@@ -3,7 +3,7 @@
 // (a schema, an adapter), POST /api/deadletters/<id>/replay republishes the
 // stored payload to its original topic through the broker.
 
-import { api } from '../api.js';
+import { api, apiPath } from '../api.js';
 import { h, clear, select, newest } from '../dom.js';
 import { t, fmtTime } from '../i18n.js';
 import { notice } from '../common.js';
@@ -40,13 +40,13 @@ export function render(root) {
     const cell = h('td', { colspan: 6 }, t('common.loading'));
     tr.after(h('tr', { class: 'detail' }, cell));
     try {
-      const full = await api.get(`/api/deadletters/${encodeURIComponent(d.id)}`);
+      const full = await api.get(apiPath('deadletters', d.id));
       const out = h('div', { class: 'replay-msg' });
       const btn = h('button', { type: 'button', class: 'btn primary replay' }, t('dlq.replay'));
       btn.addEventListener('click', async () => {
         btn.disabled = true;
         try {
-          await api.post(`/api/deadletters/${encodeURIComponent(d.id)}/replay`);
+          await api.post(apiPath('deadletters', d.id, 'replay'));
           out.replaceChildren(notice('ok', t('dlq.replayed', { topic: full.topic || d.topic })));
           tr.classList.add('replayed');
         } catch (e) {

@@ -4,7 +4,7 @@
 // holds new events back (counted) until resume; the list keeps at most
 // MAX_ROWS rows so a wall screen left on for a shift stays fast.
 
-import { api } from '../api.js';
+import { api, apiPath } from '../api.js';
 import { h, clear, select, debounce, newest } from '../dom.js';
 import { t, fmtTime } from '../i18n.js';
 import { on, isLive } from '../live.js';
@@ -71,7 +71,7 @@ export function render(root, params, ctx) {
     const pre = h('pre', { class: 'payload' }, t('common.loading'));
     tr.after(h('tr', { class: 'detail' }, h('td', { colspan: 6 }, pre)));
     try {
-      pre.textContent = JSON.stringify(await api.get(`/api/events/${encodeURIComponent(id)}`), null, 2);
+      pre.textContent = JSON.stringify(await api.get(apiPath('events', id)), null, 2);
     } catch (e) {
       pre.textContent = t('common.error', { msg: e.message });
     }
