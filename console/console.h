@@ -37,6 +37,8 @@ struct session {
 	enum role role;
 	char opd[33];            /* "" unless role opd */
 	char csrf[64];
+	char id[67];             /* console_session.id: "\\x" + hex SHA-256
+				  * of the cookie's token (auth_session) */
 };
 
 struct req {

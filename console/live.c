@@ -62,8 +62,7 @@ struct live {
 
 struct live_client {
 	struct live *l;
-	struct session s;
-	char token[128];
+	struct session s;      /* s.id: the session, checked at each ping */
 	uint64_t cursor;       /* the last seq sent */
 	uint64_t status_gen;   /* the status last sent */
 	int resync;
@@ -498,8 +497,7 @@ live_stop(struct live *l)
 /* --- streams ------------------------------------------------------------ */
 
 struct live_client *
-live_client_new(struct live *l, const struct session *s, const char *token,
-    const char *last_id)
+live_client_new(struct live *l, const struct session *s, const char *last_id)
 {
 	struct live_client *cl;
 	uint64_t id = 0;
@@ -514,7 +512,6 @@ live_client_new(struct live *l, const struct session *s, const char *token,
 	cl = xcalloc(1, sizeof(*cl));
 	cl->l = l;
 	cl->s = *s;
-	strlcpy_s(cl->token, token, sizeof(cl->token));
 	cl->cursor = l->next_seq - 1;
 	if (have_id && id + 1 >= l->oldest && id < l->next_seq)
 		cl->cursor = id;
@@ -610,7 +607,7 @@ live_client_read(struct live_client *cl, char *buf, size_t max)
 		if (now >= cl->next_ping_ms) {
 			cl->next_ping_ms = now + LIVE_PING_MS;
 			pthread_mutex_unlock(&l->mu);
-			if (auth_token_valid(l->c, cl->token) == 0)
+			if (auth_session_valid(l->c, cl->s.id) == 0)
 				return -1;
 			pthread_mutex_lock(&l->mu);
 			buf_reset(&cl->out);
