@@ -163,43 +163,50 @@ h_event(struct req *r, struct answer *a, char **seg)
 static const char *const sorts[] = { "due", "opened", "severity", NULL };
 static const char *const severities[] = { "critical", "major", "minor",
 	"warning", NULL };
-/* The sorts, on the table (inner) and on the page's rows (outer). */
-static const char *const order_inner[] = {
-	" ORDER BY c.due_at NULLS LAST, c.id",
-	" ORDER BY c.opened_at DESC, c.id DESC",
-	(" ORDER BY CASE c.severity WHEN 'critical' THEN 0 WHEN 'major'"
-	" THEN 1 WHEN 'minor' THEN 2 ELSE 3 END, c.due_at NULLS LAST, c.id"),
-};
-static const char *const order_outer[] = {
-	" ORDER BY (p.r).due_at NULLS LAST, (p.r).id",
-	" ORDER BY (p.r).opened_at DESC, (p.r).id DESC",
-	(" ORDER BY CASE (p.r).severity WHEN 'critical' THEN 0 WHEN 'major'"
-	" THEN 1 WHEN 'minor' THEN 2 ELSE 3 END, (p.r).due_at NULLS LAST,"
-	" (p.r).id"),
-};
+
+/*
+ * The sorts, on case rows r: the table's ("c.") inside, the page's
+ * ("(p.r).") outside.
+ */
+#define SORT_DUE(r) " ORDER BY " r "due_at NULLS LAST, " r "id"
+#define SORT_OPENED(r) " ORDER BY " r "opened_at DESC, " r "id DESC"
+#define SORT_SEVERITY(r) " ORDER BY CASE " r "severity WHEN 'critical'" \
+	" THEN 0 WHEN 'major' THEN 1 WHEN 'minor' THEN 2 ELSE 3 END, " \
+	r "due_at NULLS LAST, " r "id"
 
 /*
  * The filter of /api/cases, written out twice (page and total) rather
  * than shared through a CTE, which PostgreSQL would materialise: this
  * way the page is an index scan in due order that stops at the limit.
+ * open is CASES_OPEN for status=open (the default: the condition of the
+ * queue's partial index, so it must stand in the text) or "".
  */
-#define CASES_WHERE \
+#define CASES_OPEN " AND c.status NOT IN ('closed', 'rejected')"
+#define CASES_WHERE(open) \
 	" WHERE ($1::text IS NULL OR c.opd = $1)" \
 	" AND ($2::text IS NULL OR c.opd = $2)" \
-	" AND ($3::text IS NULL OR c.status = $3)%s" \
+	" AND ($3::text IS NULL OR c.status = $3)" open \
 	" AND ($4::text IS NULL OR c.severity = $4)" \
 	" AND ($5::text IS NULL OR c.channel = $5)" \
 	" AND ($6::text IS NULL OR c.human_id = $6" \
-	"  OR c.title ILIKE '%%' || simpul_like_escape($6) || '%%')"
+	"  OR c.title ILIKE '%' || simpul_like_escape($6) || '%')"
+#define CASES_SQL(sort, open) \
+	"SELECT json_build_object('items', coalesce((SELECT" \
+	"  json_agg(simpul_console_case_json(p.r)" sort("(p.r).") ")" \
+	"  FROM (SELECT c AS r FROM case_record c" CASES_WHERE(open) \
+	"  " sort("c.") " LIMIT $7::int OFFSET $8::int) p), '[]'::json)," \
+	" 'total', t.n, 'next', CASE WHEN $8::bigint + $7::bigint < t.n" \
+	"  THEN ($8::bigint + $7::bigint)::text END)::text" \
+	" FROM (SELECT count(*) AS n FROM case_record c" CASES_WHERE(open) ") t"
 
-/* status=: open (default: not closed or rejected), all, or one ($3). */
-static const char *
-status_cond(const char *status)
-{
-	if (status == NULL || strcmp(status, "open") == 0)
-		return " AND c.status NOT IN ('closed', 'rejected')";
-	return "";
-}
+/* The statements of /api/cases, by sort (as sorts[]) and open or not. */
+static const char *const cases_sql[][2] = {
+	{ CASES_SQL(SORT_DUE, CASES_OPEN), CASES_SQL(SORT_DUE, "") },
+	{ CASES_SQL(SORT_OPENED, CASES_OPEN), CASES_SQL(SORT_OPENED, "") },
+	{ CASES_SQL(SORT_SEVERITY, CASES_OPEN), CASES_SQL(SORT_SEVERITY, "") },
+};
+_Static_assert(nitems(cases_sql) == nitems(sorts) - 1,
+    "a statement for each sort");
 
 static int
 h_cases(struct req *r, struct answer *a, char **seg)
@@ -207,12 +214,12 @@ h_cases(struct req *r, struct answer *a, char **seg)
 	const char *opd = qv(r, "opd"), *status = qv(r, "status");
 	const char *sev = qv(r, "severity"), *chan = qv(r, "channel");
 	const char *q = qv(r, "q"), *sort = qv(r, "sort");
-	char limit[24], offset[24], *sql;
+	char limit[24], offset[24];
 	const char *params[8];
 	enum case_status st;
 	long n, off;
 	size_t si = 0;
-	int rc;
+	int open;
 
 	(void)seg;
 	if (param_opd(opd) == -1)
@@ -238,61 +245,60 @@ h_cases(struct req *r, struct answer *a, char **seg)
 	snprintf(offset, sizeof(offset), "%ld", off);
 	params[0] = scope(r);
 	params[1] = opd;
-	params[2] = status != NULL && strcmp(status, "open") != 0 &&
-	    strcmp(status, "all") != 0 ? status : NULL;
+	/* status=: open (the default), all, or one status ($3). */
+	open = status == NULL || strcmp(status, "open") == 0;
+	params[2] = !open && strcmp(status, "all") != 0 ? status : NULL;
 	params[3] = sev;
 	params[4] = chan;
 	params[5] = q;
 	params[6] = limit;
 	params[7] = offset;
-	/* Only constant fragments are put together here. */
-	sql = xasprintf(
-	    "SELECT json_build_object('items', coalesce((SELECT"
-	    "  json_agg(simpul_console_case_json(p.r)%s)"
-	    "  FROM (SELECT c AS r FROM case_record c" CASES_WHERE
-	    "  %s LIMIT $7::int OFFSET $8::int) p), '[]'::json),"
-	    " 'total', t.n, 'next', CASE WHEN $8::bigint + $7::bigint < t.n"
-	    "  THEN ($8::bigint + $7::bigint)::text END)::text"
-	    " FROM (SELECT count(*) AS n FROM case_record c" CASES_WHERE ") t",
-	    order_outer[si], status_cond(status), order_inner[si],
-	    status_cond(status));
-	rc = json_answer(r, a, sql, 8, params);
-	free(sql);
-	return rc;
+	return json_answer(r, a, cases_sql[si][open ? 0 : 1], 8, params);
 }
 
-/* The condition that finds a case by reference $1 (case_ref_is_id()). */
+/*
+ * A statement that finds a case by reference $1 is written twice, ending
+ * in [0] CASE_BY_NUMBER (human_id) and [1] CASE_BY_ID: case_ref_sql()
+ * picks the one for a reference, by case_ref_is_id().
+ */
+#define CASE_BY_NUMBER "c.human_id = $1"
+#define CASE_BY_ID "c.id = $1::bigint"
+
 static const char *
-case_ref_cond(const char *ref)
+case_ref_sql(const char *ref, const char *const sql[2])
 {
-	return case_ref_is_id(ref) ? "c.id = $1::bigint" : "c.human_id = $1";
+	return sql[case_ref_is_id(ref) ? 1 : 0];
 }
 
-static const char sql_case_detail[] =
-    "SELECT json_build_object('case', simpul_console_case_json(c),"
-    " 'history', (SELECT coalesce(json_agg(json_build_object('at', h.at,"
-    "  'actor', h.actor, 'actor_kind', h.actor_kind, 'action', h.action,"
-    "  'from_status', h.from_status, 'to_status', h.to_status,"
-    "  'opd', h.opd, 'reason', h.reason, 'note', h.note)"
-    "  ORDER BY h.at, h.id), '[]'::json)"
-    "  FROM case_history h WHERE h.case_id = c.id),"
-    " 'escalations', (SELECT coalesce(json_agg(json_build_object("
-    "  'level', x.level, 'deadline_kind', x.deadline_kind,"
-    "  'clock_started_at', x.clock_started_at, 'due_at', x.due_at,"
-    "  'escalated_at', x.escalated_at, 'escalated_by', x.escalated_by)"
-    "  ORDER BY x.escalated_at, x.level), '[]'::json)"
-    "  FROM case_escalation x WHERE x.case_id = c.id),"
-    " 'events', (SELECT coalesce(json_agg(e.attrs ||"
-    "  jsonb_build_object('data', e.data) ORDER BY e.time), '[]'::json)"
-    "  FROM event_id i JOIN event e ON e.id = i.id AND e.time = i.time"
-    "  WHERE i.id = ANY (c.source_event_ids)))::text, c.status, c.opd"
-    " FROM case_record c WHERE ($2::text IS NULL OR c.opd = $2) AND ";
+#define CASE_DETAIL_SQL(by) \
+    "SELECT json_build_object('case', simpul_console_case_json(c)," \
+    " 'history', (SELECT coalesce(json_agg(json_build_object('at', h.at," \
+    "  'actor', h.actor, 'actor_kind', h.actor_kind, 'action', h.action," \
+    "  'from_status', h.from_status, 'to_status', h.to_status," \
+    "  'opd', h.opd, 'reason', h.reason, 'note', h.note)" \
+    "  ORDER BY h.at, h.id), '[]'::json)" \
+    "  FROM case_history h WHERE h.case_id = c.id)," \
+    " 'escalations', (SELECT coalesce(json_agg(json_build_object(" \
+    "  'level', x.level, 'deadline_kind', x.deadline_kind," \
+    "  'clock_started_at', x.clock_started_at, 'due_at', x.due_at," \
+    "  'escalated_at', x.escalated_at, 'escalated_by', x.escalated_by)" \
+    "  ORDER BY x.escalated_at, x.level), '[]'::json)" \
+    "  FROM case_escalation x WHERE x.case_id = c.id)," \
+    " 'events', (SELECT coalesce(json_agg(e.attrs ||" \
+    "  jsonb_build_object('data', e.data) ORDER BY e.time), '[]'::json)" \
+    "  FROM event_id i JOIN event e ON e.id = i.id AND e.time = i.time" \
+    "  WHERE i.id = ANY (c.source_event_ids)))::text, c.status, c.opd" \
+    " FROM case_record c WHERE ($2::text IS NULL OR c.opd = $2) AND " by
+
+static const char *const sql_case_detail[2] = {
+	CASE_DETAIL_SQL(CASE_BY_NUMBER), CASE_DETAIL_SQL(CASE_BY_ID),
+};
 
 static int
 h_case(struct req *r, struct answer *a, char **seg)
 {
 	const char *params[2] = { seg[1], scope(r) };
-	char allowed[256], *sql, *body;
+	char allowed[256], *body;
 	struct dbres *res = NULL;
 	struct dbc *db;
 	const char *j;
@@ -302,9 +308,7 @@ h_case(struct req *r, struct answer *a, char **seg)
 		return answer_error(a, 404, "not found");
 	if ((db = dbpool_get(r->c->pool)) == NULL)
 		return answer_error(a, 503, "database unavailable");
-	sql = xasprintf("%s%s", sql_case_detail, case_ref_cond(seg[1]));
-	res = dbc_query(db, sql, 2, params);
-	free(sql);
+	res = dbc_query(db, case_ref_sql(seg[1], sql_case_detail), 2, params);
 	dbpool_put(r->c->pool, db);
 	if (res == NULL)
 		return answer_error(a, 503, "database failed");
@@ -326,22 +330,27 @@ h_case(struct req *r, struct answer *a, char **seg)
 static const char *const actions[] = { "verify", "reject", "assign",
 	"acknowledge", "resolve", "close", "reopen", NULL };
 
+#define CASE_VISIBLE_SQL(by) "SELECT c.id::text FROM case_record c WHERE" \
+    " ($2::text IS NULL OR c.opd = $2) AND " by
+
+static const char *const sql_case_visible[2] = {
+	CASE_VISIBLE_SQL(CASE_BY_NUMBER), CASE_VISIBLE_SQL(CASE_BY_ID),
+};
+
 /* The case's id if the user sees it; 0 if not (404); -1 on failure. */
 static long long
 case_visible(struct req *r, const char *ref)
 {
 	const char *params[2] = { ref, scope(r) };
 	struct dbc *db;
-	char *sql, *out;
+	char *out;
 	long long id = 0;
 	int rc;
 
 	if ((db = dbpool_get(r->c->pool)) == NULL)
 		return -1;
-	sql = xasprintf("SELECT c.id::text FROM case_record c WHERE"
-	    " ($2::text IS NULL OR c.opd = $2) AND %s", case_ref_cond(ref));
-	rc = dbc_text(db, sql, 2, params, &out);
-	free(sql);
+	rc = dbc_text(db, case_ref_sql(ref, sql_case_visible), 2, params,
+	    &out);
 	dbpool_put(r->c->pool, db);
 	if (rc == -1)
 		return -1;
