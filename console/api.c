@@ -13,6 +13,7 @@
 #include "auth.h"
 #include "casefsm.h"
 #include "db.h"
+#include "filecache.h"
 #include "log.h"
 #include "mqttpub.h"
 #include "param.h"
@@ -627,42 +628,37 @@ h_vehicles(struct req *r, struct answer *a, char **seg)
 	    "  ORDER BY x.time DESC LIMIT 1) al ON true", 2, params);
 }
 
-/* A configured GeoJSON file, as it is (it is the operator's own file). */
+/*
+ * A configured GeoJSON file, as it is (it is the operator's own file),
+ * from its cache: read again only when it changed (filecache.h).
+ */
 static int
-geo_file(struct answer *a, const char *path)
+geo_file(struct answer *a, struct filecache *fc)
 {
-	struct buf b;
-	char chunk[65536];
-	FILE *f;
-	size_t n;
+	char *body;
 
-	if (path == NULL || (f = fopen(path, "r")) == NULL)
+	switch (filecache_get(fc, &body)) {
+	case 0:
+		return answer_take(a, body);
+	case -1:
 		return answer_error(a, 404, "not configured");
-	buf_init(&b, GEOJSON_MAX);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if (buf_append(&b, chunk, n) == -1)
-			break;
-	fclose(f);
-	if (n > 0 || b.len == 0) {
-		buf_free(&b);
+	default:
 		return answer_error(a, 500, "GeoJSON file unreadable");
 	}
-	buf_terminate(&b);
-	return answer_take(a, b.data);
 }
 
 static int
 h_boundary(struct req *r, struct answer *a, char **seg)
 {
 	(void)seg;
-	return geo_file(a, r->c->cfg->boundary_geojson);
+	return geo_file(a, r->c->boundary);
 }
 
 static int
 h_geofences(struct req *r, struct answer *a, char **seg)
 {
 	(void)seg;
-	return geo_file(a, r->c->cfg->geofences_geojson);
+	return geo_file(a, r->c->geofences);
 }
 
 static int
@@ -963,6 +959,21 @@ static const struct route routes[] = {
 };
 
 #define SEG_MAX 4
+
+void
+api_init(struct console *c)
+{
+	c->boundary = filecache_new(c->cfg->boundary_geojson, GEOJSON_MAX);
+	c->geofences = filecache_new(c->cfg->geofences_geojson, GEOJSON_MAX);
+}
+
+void
+api_fini(struct console *c)
+{
+	filecache_free(c->boundary);
+	filecache_free(c->geofences);
+	c->boundary = c->geofences = NULL;
+}
 
 void
 api_handle(struct req *r, struct answer *a)

@@ -1,12 +1,19 @@
 /*
  * Unit tests of simpul-console's pure modules: console/param.c (query
- * values, API paths, the Cookie header, JSON bodies) and console/policy.c
+ * values, API paths, the Cookie header, JSON bodies), console/policy.c
  * (the role matrix, the actions a role may take, the CSRF and Origin
- * decision).
+ * decision) and console/filecache.c (the GeoJSON files, read again when
+ * they change).
  */
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "filecache.h"
 #include "param.h"
 #include "policy.h"
 #include "testlib.h"
@@ -331,6 +338,80 @@ test_csrf(void)
 	CHECK_INT(policy_origin_ok("https://console.example.evil", self), 0);
 }
 
+static void
+put(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	CHECK(f != NULL);
+	if (f == NULL)
+		return;
+	fputs(text, f);
+	fclose(f);
+}
+
+/* 1 when fc serves want (NULL: fails with rc). */
+static int
+serves(struct filecache *fc, const char *want, int rc)
+{
+	char *got;
+	int r = filecache_get(fc, &got), ok;
+
+	ok = want != NULL ? r == 0 && got != NULL && strcmp(got, want) == 0 :
+	    r == rc && got == NULL;
+	free(got);
+	return ok;
+}
+
+/*
+ * The GeoJSON cache: served from memory while the file stays as it was,
+ * read again when it is written in place or replaced, gone when removed.
+ */
+static void
+test_filecache(void)
+{
+	char dir[] = "/tmp/test_console.XXXXXX", path[64], other[64];
+	struct timespec later[2];
+	struct filecache *fc;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/boundary.geojson", dir);
+	snprintf(other, sizeof(other), "%s/new.geojson", dir);
+	fc = filecache_new(NULL, 64);
+	CHECK(serves(fc, NULL, -1));
+	filecache_free(fc);
+	filecache_free(NULL);
+
+	fc = filecache_new(path, 64);
+	CHECK(serves(fc, NULL, -1));              /* not there (yet) */
+	put(path, "{\"a\": 1}");
+	CHECK(serves(fc, "{\"a\": 1}", 0));
+	CHECK(serves(fc, "{\"a\": 1}", 0));
+	/* Written in place, same size: its modification time moved. */
+	put(path, "{\"a\": 2}");
+	clock_gettime(CLOCK_REALTIME, &later[0]);
+	later[0].tv_sec += 10;
+	later[1] = later[0];
+	CHECK(utimensat(AT_FDCWD, path, later, 0) == 0);
+	CHECK(serves(fc, "{\"a\": 2}", 0));
+	/* Replaced by another file moved over it. */
+	put(other, "{\"b\": 3}");
+	CHECK(rename(other, path) == 0);
+	CHECK(serves(fc, "{\"b\": 3}", 0));
+	/* Too large, empty, removed. */
+	put(path, "0123456789012345678901234567890123456789012345678901234567"
+	    "890123456789");
+	CHECK(serves(fc, NULL, -2));
+	put(path, "");
+	CHECK(serves(fc, NULL, -2));
+	put(path, "{}");
+	CHECK(serves(fc, "{}", 0));
+	CHECK(unlink(path) == 0);
+	CHECK(serves(fc, NULL, -1));
+	filecache_free(fc);
+	CHECK(rmdir(dir) == 0);
+}
+
 int
 main(void)
 {
@@ -344,5 +425,6 @@ main(void)
 	test_roles();
 	test_actions();
 	test_csrf();
+	test_filecache();
 	return testlib_done();
 }
