@@ -14,6 +14,7 @@
 #include "casefsm.h"
 #include "db.h"
 #include "filecache.h"
+#include "intake.h"
 #include "log.h"
 #include "mqttpub.h"
 #include "param.h"
@@ -328,9 +329,6 @@ h_case(struct req *r, struct answer *a, char **seg)
 	return answer_take(a, body);
 }
 
-static const char *const actions[] = { "verify", "reject", "assign",
-	"acknowledge", "resolve", "close", "reopen", NULL };
-
 #define CASE_VISIBLE_SQL(by) "SELECT c.id::text FROM case_record c WHERE" \
     " ($2::text IS NULL OR c.opd = $2) AND " by
 
@@ -409,7 +407,7 @@ h_case_act(struct req *r, struct answer *a, char **seg)
 
 	if (param_case_ref(seg[1]) == -1)
 		return answer_error(a, 404, "not found");
-	if (param_oneof(seg[2], actions) == -1)
+	if (!policy_console_action(seg[2]))
 		return answer_error(a, 404, "no such action");
 	if (!policy_may_act(r->s.role, scope(r), seg[2]))
 		return answer_error(a, 403, "forbidden");
@@ -453,9 +451,17 @@ h_case_act(struct req *r, struct answer *a, char **seg)
 
 /* --- dead letters ------------------------------------------------------ */
 
-static const char *const dl_reasons[] = { "invalid_json", "too_large",
-	"envelope", "schema", "opd_mismatch", "unknown_type", "id_conflict",
-	NULL };
+/* reason=: one of the hub's dead-letter reasons (hub/intake.c), or none. */
+static int
+dl_reason_ok(const char *v)
+{
+	int i;
+
+	for (i = DLQ_NONE + 1; v != NULL && i < DLQ_NREASONS; i++)
+		if (strcmp(v, dlq_reason_name((enum dlq_reason)i)) == 0)
+			return 1;
+	return v == NULL;
+}
 
 static int
 h_deadletters(struct req *r, struct answer *a, char **seg)
@@ -466,7 +472,7 @@ h_deadletters(struct req *r, struct answer *a, char **seg)
 	long n;
 
 	(void)seg;
-	if (param_oneof(reason, dl_reasons) == -1)
+	if (!dl_reason_ok(reason))
 		return bad_param(a, "reason");
 	if (before != NULL && param_id(before) == -1)
 		return bad_param(a, "before");

@@ -367,6 +367,8 @@ post op1 "/api/cases/00$ID1/close" '{}'
 expect 409 "an action by that reference reaches the state machine"
 post op1 "/api/cases/$CASE1/acknowledge" '{}'
 expect 403 "an operator may never acknowledge"
+post op1 "/api/cases/$CASE1/escalate" '{}'
+expect 404 "escalating is no action people take"
 post op1 "/api/cases/$CASE1/close" '{}'
 expect 409 "the state machine refuses closing a new case"
 case "$(jget .error)" in
@@ -401,6 +403,11 @@ DL=$(it_sql "select id from dead_letter order by id desc limit 1")
 req op1 GET /api/deadletters
 expect 200 "op1 lists dead letters"
 it_assert_eq "$(jget '.items[0].reason')" invalid_json "with the reason"
+req op1 GET "/api/deadletters?reason=invalid_json"
+expect 200 "dead letters of one reason"
+it_assert_eq "$(jget '[.items[].reason] | unique | join(",")')" invalid_json "... only that reason"
+req op1 GET "/api/deadletters?reason=none"
+expect 400 "a reason the hub never writes"
 req op1 GET "/api/deadletters/$DL"
 it_assert_eq "$(jget .payload)" '{"not": "an envelope"' "the payload as received"
 post op1 "/api/deadletters/$DL/replay" ''

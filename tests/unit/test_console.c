@@ -278,6 +278,11 @@ test_actions(void)
 	CHECK_INT(policy_may_act(ROLE_ADMIN, NULL, "verify"), 0);
 	CHECK_INT(policy_may_act(ROLE_SUPERVISOR, NULL, "escalate"), 0);
 	CHECK_INT(policy_may_act(ROLE_OPERATOR, NULL, "delete"), 0);
+	CHECK_INT(policy_console_action("verify"), 1);
+	CHECK_INT(policy_console_action("reopen"), 1);
+	CHECK_INT(policy_console_action("escalate"), 0);
+	CHECK_INT(policy_console_action("delete"), 0);
+	CHECK_INT(policy_console_action(NULL), 0);
 
 	CHECK_INT(policy_allowed_json(ROLE_OPERATOR, NULL, "new", NULL, out,
 	    sizeof(out)), 0);
