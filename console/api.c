@@ -723,158 +723,169 @@ period(struct req *r, struct answer *a, struct period *p)
 	return 0;
 }
 
+/* Answers the report sql over the request's period (400 for a bad one). */
 static int
-h_escalations(struct req *r, struct answer *a, char **seg)
+report(struct req *r, struct answer *a, const char *sql)
 {
 	struct period p;
 
-	(void)seg;
 	if (period(r, a, &p) == -1)
 		return 0;
-	return json_answer(r, a,
-	    "SELECT json_build_object('items', coalesce(json_agg("
-	    " json_build_object('case_id', c.id, 'human_id', c.human_id,"
-	    " 'opd', c.opd, 'title', c.title, 'severity', c.severity,"
-	    " 'status', c.status, 'level', x.level,"
-	    " 'deadline_kind', x.deadline_kind, 'due_at', x.due_at,"
-	    " 'escalated_at', x.escalated_at, 'escalated_by', x.escalated_by)"
-	    " ORDER BY x.escalated_at DESC), '[]'::json), 'next', NULL)::text"
-	    " FROM (SELECT * FROM case_escalation x"
-	    "  WHERE x.escalated_at >= coalesce($2::timestamptz,"
-	    "   now() - interval '30 days')"
-	    "  AND x.escalated_at < coalesce($3::timestamptz, 'infinity')"
-	    "  ORDER BY x.escalated_at DESC LIMIT 1000) x"
-	    " JOIN case_record c ON c.id = x.case_id"
-	    " WHERE ($1::text IS NULL OR c.opd = $1)", 3, p.params);
+	return json_answer(r, a, sql, 3, p.params);
+}
+
+/*
+ * The period w (lo, hi) of the handover and leadership reports: from=
+ * ($2), else dflt before now, to to= ($3), else now; their answers begin
+ * with it, as from and to.
+ */
+#define REPORT_WINDOW(dflt) \
+    "WITH w AS (SELECT coalesce($2::timestamptz, now() - interval '" dflt \
+    "') AS lo, coalesce($3::timestamptz, now()) AS hi),"
+#define REPORT_FROM_TO \
+    " SELECT json_build_object('from', (SELECT lo FROM w)," \
+    " 'to', (SELECT hi FROM w),"
+
+static const char sql_escalations[] =
+    "SELECT json_build_object('items', coalesce(json_agg("
+    " json_build_object('case_id', c.id, 'human_id', c.human_id,"
+    " 'opd', c.opd, 'title', c.title, 'severity', c.severity,"
+    " 'status', c.status, 'level', x.level,"
+    " 'deadline_kind', x.deadline_kind, 'due_at', x.due_at,"
+    " 'escalated_at', x.escalated_at, 'escalated_by', x.escalated_by)"
+    " ORDER BY x.escalated_at DESC), '[]'::json), 'next', NULL)::text"
+    " FROM (SELECT * FROM case_escalation x"
+    "  WHERE x.escalated_at >= coalesce($2::timestamptz,"
+    "   now() - interval '30 days')"
+    "  AND x.escalated_at < coalesce($3::timestamptz, 'infinity')"
+    "  ORDER BY x.escalated_at DESC LIMIT 1000) x"
+    " JOIN case_record c ON c.id = x.case_id"
+    " WHERE ($1::text IS NULL OR c.opd = $1)";
+
+static int
+h_escalations(struct req *r, struct answer *a, char **seg)
+{
+	(void)seg;
+	return report(r, a, sql_escalations);
 }
 
 /* --- reports ----------------------------------------------------------- */
 
+/*
+ * Each count is one grouped pass (no subquery per OPD, which made the
+ * planner expect a huge cost and spend a second compiling it with
+ * JIT); the open list is the queue index read in due order up to
+ * its limit.
+ */
+static const char sql_handover[] =
+    REPORT_WINDOW("8 hours")
+    " breached AS MATERIALIZED (SELECT c FROM (SELECT DISTINCT x.case_id"
+    "  FROM case_escalation x, w WHERE x.escalated_at >= w.lo"
+    "  AND x.escalated_at < w.hi) k JOIN case_record c ON c.id = k.case_id"
+    "  WHERE ($1::text IS NULL OR c.opd = $1)),"
+    " counts AS (SELECT c.opd, 1 AS arrived, 0 AS closed, 0 AS breached,"
+    "  0 AS open FROM case_record c, w WHERE c.opened_at >= w.lo"
+    "  AND c.opened_at < w.hi AND ($1::text IS NULL OR c.opd = $1)"
+    " UNION ALL SELECT c.opd, 0, 1, 0, 0 FROM (SELECT DISTINCT h.case_id"
+    "  FROM case_history h, w WHERE h.action = 'close' AND h.at >= w.lo"
+    "  AND h.at < w.hi) k JOIN case_record c ON c.id = k.case_id"
+    "  WHERE ($1::text IS NULL OR c.opd = $1)"
+    " UNION ALL SELECT (b.c).opd, 0, 0, 1, 0 FROM breached b"
+    " UNION ALL SELECT c.opd, 0, 0, 0, 1 FROM case_record c"
+    "  WHERE c.status NOT IN ('closed', 'rejected')"
+    "  AND ($1::text IS NULL OR c.opd = $1)),"
+    " per AS (SELECT opd, sum(arrived) AS arrived, sum(closed) AS closed,"
+    "  sum(breached) AS breached, sum(open) AS open FROM counts"
+    "  GROUP BY opd)"
+    REPORT_FROM_TO
+    " 'per_opd', coalesce((SELECT json_agg(json_build_object("
+    "  'opd', p.opd, 'arrived', p.arrived, 'closed', p.closed,"
+    "  'breached', p.breached, 'open', p.open)"
+    "  ORDER BY p.opd NULLS FIRST) FROM per p), '[]'::json),"
+    " 'breached', coalesce((SELECT json_agg(simpul_console_case_json(b.c)"
+    "  ORDER BY (b.c).due_at, (b.c).id) FROM (SELECT c FROM breached"
+    "  ORDER BY (c).due_at, (c).id LIMIT 1000) b), '[]'::json),"
+    " 'open', coalesce((SELECT json_agg(simpul_console_case_json(p.c)"
+    "  ORDER BY (p.c).due_at NULLS LAST, (p.c).id) FROM (SELECT c"
+    "  FROM case_record c WHERE c.status NOT IN ('closed', 'rejected')"
+    "  AND ($1::text IS NULL OR c.opd = $1)"
+    "  ORDER BY c.due_at NULLS LAST, c.id LIMIT 1000) p), '[]'::json),"
+    " 'open_total', (SELECT coalesce(sum(open), 0) FROM per))::text";
+
 static int
 h_handover(struct req *r, struct answer *a, char **seg)
 {
-	struct period p;
-
 	(void)seg;
-	if (period(r, a, &p) == -1)
-		return 0;
-	/*
-	 * Each count is one grouped pass (no subquery per OPD, which made the
-	 * planner expect a huge cost and spend a second compiling it with
-	 * JIT); the open list is the queue index read in due order up to
-	 * its limit.
-	 */
-	return json_answer(r, a,
-	    "WITH w AS (SELECT coalesce($2::timestamptz, now() -"
-	    "  interval '8 hours') AS lo, coalesce($3::timestamptz, now()) AS hi),"
-	    " breached AS MATERIALIZED (SELECT c FROM (SELECT DISTINCT x.case_id"
-	    "  FROM case_escalation x, w WHERE x.escalated_at >= w.lo"
-	    "  AND x.escalated_at < w.hi) k JOIN case_record c ON c.id = k.case_id"
-	    "  WHERE ($1::text IS NULL OR c.opd = $1)),"
-	    " counts AS (SELECT c.opd, 1 AS arrived, 0 AS closed, 0 AS breached,"
-	    "  0 AS open FROM case_record c, w WHERE c.opened_at >= w.lo"
-	    "  AND c.opened_at < w.hi AND ($1::text IS NULL OR c.opd = $1)"
-	    " UNION ALL SELECT c.opd, 0, 1, 0, 0 FROM (SELECT DISTINCT h.case_id"
-	    "  FROM case_history h, w WHERE h.action = 'close' AND h.at >= w.lo"
-	    "  AND h.at < w.hi) k JOIN case_record c ON c.id = k.case_id"
-	    "  WHERE ($1::text IS NULL OR c.opd = $1)"
-	    " UNION ALL SELECT (b.c).opd, 0, 0, 1, 0 FROM breached b"
-	    " UNION ALL SELECT c.opd, 0, 0, 0, 1 FROM case_record c"
-	    "  WHERE c.status NOT IN ('closed', 'rejected')"
-	    "  AND ($1::text IS NULL OR c.opd = $1)),"
-	    " per AS (SELECT opd, sum(arrived) AS arrived, sum(closed) AS closed,"
-	    "  sum(breached) AS breached, sum(open) AS open FROM counts"
-	    "  GROUP BY opd)"
-	    " SELECT json_build_object('from', (SELECT lo FROM w),"
-	    " 'to', (SELECT hi FROM w),"
-	    " 'per_opd', coalesce((SELECT json_agg(json_build_object("
-	    "  'opd', p.opd, 'arrived', p.arrived, 'closed', p.closed,"
-	    "  'breached', p.breached, 'open', p.open)"
-	    "  ORDER BY p.opd NULLS FIRST) FROM per p), '[]'::json),"
-	    " 'breached', coalesce((SELECT json_agg(simpul_console_case_json(b.c)"
-	    "  ORDER BY (b.c).due_at, (b.c).id) FROM (SELECT c FROM breached"
-	    "  ORDER BY (c).due_at, (c).id LIMIT 1000) b), '[]'::json),"
-	    " 'open', coalesce((SELECT json_agg(simpul_console_case_json(p.c)"
-	    "  ORDER BY (p.c).due_at NULLS LAST, (p.c).id) FROM (SELECT c"
-	    "  FROM case_record c WHERE c.status NOT IN ('closed', 'rejected')"
-	    "  AND ($1::text IS NULL OR c.opd = $1)"
-	    "  ORDER BY c.due_at NULLS LAST, c.id LIMIT 1000) p), '[]'::json),"
-	    " 'open_total', (SELECT coalesce(sum(open), 0) FROM per))::text",
-	    3, p.params);
+	return report(r, a, sql_handover);
 }
+
+/*
+ * On time: the case was assigned (forwarded to its OPD) by the
+ * verify deadline counted from its opening, and resolved by the
+ * follow-up deadline counted from its first assignment, by the
+ * policy's durations and today's calendar. A step not taken yet
+ * counts late once its deadline passed and not at all before.
+ * d is materialised, and the history read once per case: inlined,
+ * every FILTER below re-ran the history look-ups and the deadlines.
+ * A deadline is computed (~40 us each) only when it decides
+ * something: a step taken before, or not yet due at, the earliest
+ * its deadline can be (simpul_sla_min()) is on time, or not late
+ * yet, whatever the calendar says. p is materialised: inlined, the
+ * two durations were parsed again for every case.
+ */
+static const char sql_leadership[] =
+    REPORT_WINDOW("30 days")
+    " p AS MATERIALIZED (SELECT name, simpul_sla_min(verify) AS v,"
+    "  simpul_sla_min(follow_up) AS f FROM sla_policy),"
+    " d AS MATERIALIZED (SELECT c.opd, h.assigned_at, h.resolved_at,"
+    "  x.escalations, c.opened_at + p.v AS verify_min,"
+    "  CASE WHEN h.assigned_at <= c.opened_at + p.v OR"
+    "   (h.assigned_at IS NULL AND c.opened_at + p.v > now()) THEN NULL"
+    "  ELSE simpul_policy_deadline(c.policy, 'verify', c.opened_at)"
+    "  END AS verify_due, h.assigned_at + p.f AS follow_min,"
+    "  CASE WHEN h.assigned_at IS NULL OR h.resolved_at <="
+    "   h.assigned_at + p.f OR (h.resolved_at IS NULL AND"
+    "   h.assigned_at + p.f > now()) THEN NULL"
+    "  ELSE simpul_policy_deadline(c.policy, 'follow_up',"
+    "  h.assigned_at) END AS follow_due"
+    "  FROM w, case_record c LEFT JOIN p ON p.name = c.policy"
+    "  CROSS JOIN LATERAL (SELECT"
+    "   min(h.at) FILTER (WHERE h.action = 'assign') AS assigned_at,"
+    "   min(h.at) FILTER (WHERE h.action = 'resolve') AS resolved_at"
+    "   FROM case_history h WHERE h.case_id = c.id) h"
+    "  CROSS JOIN LATERAL (SELECT count(*) AS escalations"
+    "   FROM case_escalation x WHERE x.case_id = c.id) x"
+    "  WHERE c.opened_at >= w.lo AND c.opened_at < w.hi"
+    "  AND ($1::text IS NULL OR c.opd = $1)),"
+    " s AS (SELECT coalesce(d.opd, 'unassigned') AS opd,"
+    "  count(*) AS cases,"
+    "  count(*) FILTER (WHERE d.assigned_at <= d.verify_min"
+    "   OR d.assigned_at <= d.verify_due) AS verified_on_time,"
+    "  count(*) FILTER (WHERE d.assigned_at > d.verify_due OR"
+    "   (d.assigned_at IS NULL AND d.verify_due < now()))"
+    "   AS verified_late,"
+    "  count(*) FILTER (WHERE d.resolved_at <= d.follow_min"
+    "   OR d.resolved_at <= d.follow_due) AS followup_on_time,"
+    "  count(*) FILTER (WHERE d.resolved_at > d.follow_due OR"
+    "   (d.resolved_at IS NULL AND d.follow_due < now()))"
+    "   AS followup_late,"
+    "  sum(d.escalations) AS escalations FROM d GROUP BY 1)"
+    REPORT_FROM_TO " 'items', coalesce(json_agg("
+    " json_build_object('opd', s.opd, 'cases', s.cases,"
+    " 'verified_on_time', s.verified_on_time,"
+    " 'verified_late', s.verified_late,"
+    " 'followup_on_time', s.followup_on_time,"
+    " 'followup_late', s.followup_late, 'escalations', s.escalations,"
+    " 'compliance_pct', round(100.0 * (s.verified_on_time +"
+    "  s.followup_on_time) / nullif(s.verified_on_time + s.verified_late"
+    "  + s.followup_on_time + s.followup_late, 0), 1))"
+    " ORDER BY s.opd), '[]'::json), 'next', NULL)::text FROM s";
 
 static int
 h_leadership(struct req *r, struct answer *a, char **seg)
 {
-	struct period p;
-
 	(void)seg;
-	if (period(r, a, &p) == -1)
-		return 0;
-	/*
-	 * On time: the case was assigned (forwarded to its OPD) by the
-	 * verify deadline counted from its opening, and resolved by the
-	 * follow-up deadline counted from its first assignment, by the
-	 * policy's durations and today's calendar. A step not taken yet
-	 * counts late once its deadline passed and not at all before.
-	 * d is materialised, and the history read once per case: inlined,
-	 * every FILTER below re-ran the history look-ups and the deadlines.
-	 * A deadline is computed (~40 us each) only when it decides
-	 * something: a step taken before, or not yet due at, the earliest
-	 * its deadline can be (simpul_sla_min()) is on time, or not late
-	 * yet, whatever the calendar says. p is materialised: inlined, the
-	 * two durations were parsed again for every case.
-	 */
-	return json_answer(r, a,
-	    "WITH w AS (SELECT coalesce($2::timestamptz, now() -"
-	    "  interval '30 days') AS lo, coalesce($3::timestamptz, now()) AS hi),"
-	    " p AS MATERIALIZED (SELECT name, simpul_sla_min(verify) AS v,"
-	    "  simpul_sla_min(follow_up) AS f FROM sla_policy),"
-	    " d AS MATERIALIZED (SELECT c.opd, h.assigned_at, h.resolved_at,"
-	    "  x.escalations, c.opened_at + p.v AS verify_min,"
-	    "  CASE WHEN h.assigned_at <= c.opened_at + p.v OR"
-	    "   (h.assigned_at IS NULL AND c.opened_at + p.v > now()) THEN NULL"
-	    "  ELSE simpul_policy_deadline(c.policy, 'verify', c.opened_at)"
-	    "  END AS verify_due, h.assigned_at + p.f AS follow_min,"
-	    "  CASE WHEN h.assigned_at IS NULL OR h.resolved_at <="
-	    "   h.assigned_at + p.f OR (h.resolved_at IS NULL AND"
-	    "   h.assigned_at + p.f > now()) THEN NULL"
-	    "  ELSE simpul_policy_deadline(c.policy, 'follow_up',"
-	    "  h.assigned_at) END AS follow_due"
-	    "  FROM w, case_record c LEFT JOIN p ON p.name = c.policy"
-	    "  CROSS JOIN LATERAL (SELECT"
-	    "   min(h.at) FILTER (WHERE h.action = 'assign') AS assigned_at,"
-	    "   min(h.at) FILTER (WHERE h.action = 'resolve') AS resolved_at"
-	    "   FROM case_history h WHERE h.case_id = c.id) h"
-	    "  CROSS JOIN LATERAL (SELECT count(*) AS escalations"
-	    "   FROM case_escalation x WHERE x.case_id = c.id) x"
-	    "  WHERE c.opened_at >= w.lo AND c.opened_at < w.hi"
-	    "  AND ($1::text IS NULL OR c.opd = $1)),"
-" s AS (SELECT coalesce(d.opd, 'unassigned') AS opd,"
-	    "  count(*) AS cases,"
-	    "  count(*) FILTER (WHERE d.assigned_at <= d.verify_min"
-	    "   OR d.assigned_at <= d.verify_due) AS verified_on_time,"
-	    "  count(*) FILTER (WHERE d.assigned_at > d.verify_due OR"
-	    "   (d.assigned_at IS NULL AND d.verify_due < now()))"
-	    "   AS verified_late,"
-	    "  count(*) FILTER (WHERE d.resolved_at <= d.follow_min"
-	    "   OR d.resolved_at <= d.follow_due) AS followup_on_time,"
-	    "  count(*) FILTER (WHERE d.resolved_at > d.follow_due OR"
-	    "   (d.resolved_at IS NULL AND d.follow_due < now()))"
-	    "   AS followup_late,"
-	    "  sum(d.escalations) AS escalations FROM d GROUP BY 1)"
-	    " SELECT json_build_object('from', (SELECT lo FROM w),"
-	    " 'to', (SELECT hi FROM w), 'items', coalesce(json_agg("
-	    " json_build_object('opd', s.opd, 'cases', s.cases,"
-	    " 'verified_on_time', s.verified_on_time,"
-	    " 'verified_late', s.verified_late,"
-	    " 'followup_on_time', s.followup_on_time,"
-	    " 'followup_late', s.followup_late, 'escalations', s.escalations,"
-	    " 'compliance_pct', round(100.0 * (s.verified_on_time +"
-	    "  s.followup_on_time) / nullif(s.verified_on_time + s.verified_late"
-	    "  + s.followup_on_time + s.followup_late, 0), 1))"
-	    " ORDER BY s.opd), '[]'::json), 'next', NULL)::text FROM s",
-	    3, p.params);
+	return report(r, a, sql_leadership);
 }
 
 static int

@@ -4,7 +4,7 @@
 // stored payload to its original topic through the broker.
 
 import { api, apiPath } from '../api.js';
-import { h, clear, select, newest } from '../dom.js';
+import { h, clear, select, newest, toggleDetail } from '../dom.js';
 import { t, fmtTime } from '../i18n.js';
 import { notice } from '../common.js';
 
@@ -32,13 +32,8 @@ export function render(root) {
   }
 
   async function toggle(tr, d) {
-    const nx = tr.nextElementSibling;
-    if (nx && nx.classList.contains('detail')) {
-      nx.remove();
-      return;
-    }
-    const cell = h('td', { colspan: 6 }, t('common.loading'));
-    tr.after(h('tr', { class: 'detail' }, cell));
+    const cell = toggleDetail(tr, 6, t('common.loading'));
+    if (!cell) return;
     try {
       const full = await api.get(apiPath('deadletters', d.id));
       const out = h('div', { class: 'replay-msg' });
