@@ -13,6 +13,8 @@
 #include "auth.h"
 #include "casefsm.h"
 #include "db.h"
+#include "filecache.h"
+#include "intake.h"
 #include "log.h"
 #include "mqttpub.h"
 #include "param.h"
@@ -26,7 +28,7 @@
 
 struct route {
 	const char *method;
-	const char *pattern;  /* segments; "*" matches one */
+	const char *pattern;  /* for param_path_match(): "*", "**" */
 	enum grant grant;
 	int (*fn)(struct req *r, struct answer *a, char **seg);
 };
@@ -163,43 +165,50 @@ h_event(struct req *r, struct answer *a, char **seg)
 static const char *const sorts[] = { "due", "opened", "severity", NULL };
 static const char *const severities[] = { "critical", "major", "minor",
 	"warning", NULL };
-/* The sorts, on the table (inner) and on the page's rows (outer). */
-static const char *const order_inner[] = {
-	" ORDER BY c.due_at NULLS LAST, c.id",
-	" ORDER BY c.opened_at DESC, c.id DESC",
-	(" ORDER BY CASE c.severity WHEN 'critical' THEN 0 WHEN 'major'"
-	" THEN 1 WHEN 'minor' THEN 2 ELSE 3 END, c.due_at NULLS LAST, c.id"),
-};
-static const char *const order_outer[] = {
-	" ORDER BY (p.r).due_at NULLS LAST, (p.r).id",
-	" ORDER BY (p.r).opened_at DESC, (p.r).id DESC",
-	(" ORDER BY CASE (p.r).severity WHEN 'critical' THEN 0 WHEN 'major'"
-	" THEN 1 WHEN 'minor' THEN 2 ELSE 3 END, (p.r).due_at NULLS LAST,"
-	" (p.r).id"),
-};
+
+/*
+ * The sorts, on case rows r: the table's ("c.") inside, the page's
+ * ("(p.r).") outside.
+ */
+#define SORT_DUE(r) " ORDER BY " r "due_at NULLS LAST, " r "id"
+#define SORT_OPENED(r) " ORDER BY " r "opened_at DESC, " r "id DESC"
+#define SORT_SEVERITY(r) " ORDER BY CASE " r "severity WHEN 'critical'" \
+	" THEN 0 WHEN 'major' THEN 1 WHEN 'minor' THEN 2 ELSE 3 END, " \
+	r "due_at NULLS LAST, " r "id"
 
 /*
  * The filter of /api/cases, written out twice (page and total) rather
  * than shared through a CTE, which PostgreSQL would materialise: this
  * way the page is an index scan in due order that stops at the limit.
+ * open is CASES_OPEN for status=open (the default: the condition of the
+ * queue's partial index, so it must stand in the text) or "".
  */
-#define CASES_WHERE \
+#define CASES_OPEN " AND c.status NOT IN ('closed', 'rejected')"
+#define CASES_WHERE(open) \
 	" WHERE ($1::text IS NULL OR c.opd = $1)" \
 	" AND ($2::text IS NULL OR c.opd = $2)" \
-	" AND ($3::text IS NULL OR c.status = $3)%s" \
+	" AND ($3::text IS NULL OR c.status = $3)" open \
 	" AND ($4::text IS NULL OR c.severity = $4)" \
 	" AND ($5::text IS NULL OR c.channel = $5)" \
 	" AND ($6::text IS NULL OR c.human_id = $6" \
-	"  OR c.title ILIKE '%%' || simpul_like_escape($6) || '%%')"
+	"  OR c.title ILIKE '%' || simpul_like_escape($6) || '%')"
+#define CASES_SQL(sort, open) \
+	"SELECT json_build_object('items', coalesce((SELECT" \
+	"  json_agg(simpul_console_case_json(p.r)" sort("(p.r).") ")" \
+	"  FROM (SELECT c AS r FROM case_record c" CASES_WHERE(open) \
+	"  " sort("c.") " LIMIT $7::int OFFSET $8::int) p), '[]'::json)," \
+	" 'total', t.n, 'next', CASE WHEN $8::bigint + $7::bigint < t.n" \
+	"  THEN ($8::bigint + $7::bigint)::text END)::text" \
+	" FROM (SELECT count(*) AS n FROM case_record c" CASES_WHERE(open) ") t"
 
-/* status=: open (default: not closed or rejected), all, or one ($3). */
-static const char *
-status_cond(const char *status)
-{
-	if (status == NULL || strcmp(status, "open") == 0)
-		return " AND c.status NOT IN ('closed', 'rejected')";
-	return "";
-}
+/* The statements of /api/cases, by sort (as sorts[]) and open or not. */
+static const char *const cases_sql[][2] = {
+	{ CASES_SQL(SORT_DUE, CASES_OPEN), CASES_SQL(SORT_DUE, "") },
+	{ CASES_SQL(SORT_OPENED, CASES_OPEN), CASES_SQL(SORT_OPENED, "") },
+	{ CASES_SQL(SORT_SEVERITY, CASES_OPEN), CASES_SQL(SORT_SEVERITY, "") },
+};
+_Static_assert(nitems(cases_sql) == nitems(sorts) - 1,
+    "a statement for each sort");
 
 static int
 h_cases(struct req *r, struct answer *a, char **seg)
@@ -207,12 +216,12 @@ h_cases(struct req *r, struct answer *a, char **seg)
 	const char *opd = qv(r, "opd"), *status = qv(r, "status");
 	const char *sev = qv(r, "severity"), *chan = qv(r, "channel");
 	const char *q = qv(r, "q"), *sort = qv(r, "sort");
-	char limit[24], offset[24], *sql;
+	char limit[24], offset[24];
 	const char *params[8];
 	enum case_status st;
 	long n, off;
 	size_t si = 0;
-	int rc;
+	int open;
 
 	(void)seg;
 	if (param_opd(opd) == -1)
@@ -238,61 +247,60 @@ h_cases(struct req *r, struct answer *a, char **seg)
 	snprintf(offset, sizeof(offset), "%ld", off);
 	params[0] = scope(r);
 	params[1] = opd;
-	params[2] = status != NULL && strcmp(status, "open") != 0 &&
-	    strcmp(status, "all") != 0 ? status : NULL;
+	/* status=: open (the default), all, or one status ($3). */
+	open = status == NULL || strcmp(status, "open") == 0;
+	params[2] = !open && strcmp(status, "all") != 0 ? status : NULL;
 	params[3] = sev;
 	params[4] = chan;
 	params[5] = q;
 	params[6] = limit;
 	params[7] = offset;
-	/* Only constant fragments are put together here. */
-	sql = xasprintf(
-	    "SELECT json_build_object('items', coalesce((SELECT"
-	    "  json_agg(simpul_console_case_json(p.r)%s)"
-	    "  FROM (SELECT c AS r FROM case_record c" CASES_WHERE
-	    "  %s LIMIT $7::int OFFSET $8::int) p), '[]'::json),"
-	    " 'total', t.n, 'next', CASE WHEN $8::bigint + $7::bigint < t.n"
-	    "  THEN ($8::bigint + $7::bigint)::text END)::text"
-	    " FROM (SELECT count(*) AS n FROM case_record c" CASES_WHERE ") t",
-	    order_outer[si], status_cond(status), order_inner[si],
-	    status_cond(status));
-	rc = json_answer(r, a, sql, 8, params);
-	free(sql);
-	return rc;
+	return json_answer(r, a, cases_sql[si][open ? 0 : 1], 8, params);
 }
 
-/* The condition that finds a case by reference $1 (see simpulctl). */
+/*
+ * A statement that finds a case by reference $1 is written twice, ending
+ * in [0] CASE_BY_NUMBER (human_id) and [1] CASE_BY_ID: case_ref_sql()
+ * picks the one for a reference, by case_ref_is_id().
+ */
+#define CASE_BY_NUMBER "c.human_id = $1"
+#define CASE_BY_ID "c.id = $1::bigint"
+
 static const char *
-case_ref_cond(const char *ref)
+case_ref_sql(const char *ref, const char *const sql[2])
 {
-	return param_id(ref) == 0 ? "c.id = $1::bigint" : "c.human_id = $1";
+	return sql[case_ref_is_id(ref) ? 1 : 0];
 }
 
-static const char sql_case_detail[] =
-    "SELECT json_build_object('case', simpul_console_case_json(c),"
-    " 'history', (SELECT coalesce(json_agg(json_build_object('at', h.at,"
-    "  'actor', h.actor, 'actor_kind', h.actor_kind, 'action', h.action,"
-    "  'from_status', h.from_status, 'to_status', h.to_status,"
-    "  'opd', h.opd, 'reason', h.reason, 'note', h.note)"
-    "  ORDER BY h.at, h.id), '[]'::json)"
-    "  FROM case_history h WHERE h.case_id = c.id),"
-    " 'escalations', (SELECT coalesce(json_agg(json_build_object("
-    "  'level', x.level, 'deadline_kind', x.deadline_kind,"
-    "  'clock_started_at', x.clock_started_at, 'due_at', x.due_at,"
-    "  'escalated_at', x.escalated_at, 'escalated_by', x.escalated_by)"
-    "  ORDER BY x.escalated_at, x.level), '[]'::json)"
-    "  FROM case_escalation x WHERE x.case_id = c.id),"
-    " 'events', (SELECT coalesce(json_agg(e.attrs ||"
-    "  jsonb_build_object('data', e.data) ORDER BY e.time), '[]'::json)"
-    "  FROM event_id i JOIN event e ON e.id = i.id AND e.time = i.time"
-    "  WHERE i.id = ANY (c.source_event_ids)))::text, c.status, c.opd"
-    " FROM case_record c WHERE ($2::text IS NULL OR c.opd = $2) AND ";
+#define CASE_DETAIL_SQL(by) \
+    "SELECT json_build_object('case', simpul_console_case_json(c)," \
+    " 'history', (SELECT coalesce(json_agg(json_build_object('at', h.at," \
+    "  'actor', h.actor, 'actor_kind', h.actor_kind, 'action', h.action," \
+    "  'from_status', h.from_status, 'to_status', h.to_status," \
+    "  'opd', h.opd, 'reason', h.reason, 'note', h.note)" \
+    "  ORDER BY h.at, h.id), '[]'::json)" \
+    "  FROM case_history h WHERE h.case_id = c.id)," \
+    " 'escalations', (SELECT coalesce(json_agg(json_build_object(" \
+    "  'level', x.level, 'deadline_kind', x.deadline_kind," \
+    "  'clock_started_at', x.clock_started_at, 'due_at', x.due_at," \
+    "  'escalated_at', x.escalated_at, 'escalated_by', x.escalated_by)" \
+    "  ORDER BY x.escalated_at, x.level), '[]'::json)" \
+    "  FROM case_escalation x WHERE x.case_id = c.id)," \
+    " 'events', (SELECT coalesce(json_agg(e.attrs ||" \
+    "  jsonb_build_object('data', e.data) ORDER BY e.time), '[]'::json)" \
+    "  FROM event_id i JOIN event e ON e.id = i.id AND e.time = i.time" \
+    "  WHERE i.id = ANY (c.source_event_ids)))::text, c.status, c.opd" \
+    " FROM case_record c WHERE ($2::text IS NULL OR c.opd = $2) AND " by
+
+static const char *const sql_case_detail[2] = {
+	CASE_DETAIL_SQL(CASE_BY_NUMBER), CASE_DETAIL_SQL(CASE_BY_ID),
+};
 
 static int
 h_case(struct req *r, struct answer *a, char **seg)
 {
 	const char *params[2] = { seg[1], scope(r) };
-	char allowed[256], *sql, *body;
+	char allowed[256], *body;
 	struct dbres *res = NULL;
 	struct dbc *db;
 	const char *j;
@@ -302,9 +310,7 @@ h_case(struct req *r, struct answer *a, char **seg)
 		return answer_error(a, 404, "not found");
 	if ((db = dbpool_get(r->c->pool)) == NULL)
 		return answer_error(a, 503, "database unavailable");
-	sql = xasprintf("%s%s", sql_case_detail, case_ref_cond(seg[1]));
-	res = dbc_query(db, sql, 2, params);
-	free(sql);
+	res = dbc_query(db, case_ref_sql(seg[1], sql_case_detail), 2, params);
 	dbpool_put(r->c->pool, db);
 	if (res == NULL)
 		return answer_error(a, 503, "database failed");
@@ -323,8 +329,12 @@ h_case(struct req *r, struct answer *a, char **seg)
 	return answer_take(a, body);
 }
 
-static const char *const actions[] = { "verify", "reject", "assign",
-	"acknowledge", "resolve", "close", "reopen", NULL };
+#define CASE_VISIBLE_SQL(by) "SELECT c.id::text FROM case_record c WHERE" \
+    " ($2::text IS NULL OR c.opd = $2) AND " by
+
+static const char *const sql_case_visible[2] = {
+	CASE_VISIBLE_SQL(CASE_BY_NUMBER), CASE_VISIBLE_SQL(CASE_BY_ID),
+};
 
 /* The case's id if the user sees it; 0 if not (404); -1 on failure. */
 static long long
@@ -332,16 +342,14 @@ case_visible(struct req *r, const char *ref)
 {
 	const char *params[2] = { ref, scope(r) };
 	struct dbc *db;
-	char *sql, *out;
+	char *out;
 	long long id = 0;
 	int rc;
 
 	if ((db = dbpool_get(r->c->pool)) == NULL)
 		return -1;
-	sql = xasprintf("SELECT c.id::text FROM case_record c WHERE"
-	    " ($2::text IS NULL OR c.opd = $2) AND %s", case_ref_cond(ref));
-	rc = dbc_text(db, sql, 2, params, &out);
-	free(sql);
+	rc = dbc_text(db, case_ref_sql(ref, sql_case_visible), 2, params,
+	    &out);
 	dbpool_put(r->c->pool, db);
 	if (rc == -1)
 		return -1;
@@ -399,7 +407,7 @@ h_case_act(struct req *r, struct answer *a, char **seg)
 
 	if (param_case_ref(seg[1]) == -1)
 		return answer_error(a, 404, "not found");
-	if (param_oneof(seg[2], actions) == -1)
+	if (!policy_console_action(seg[2]))
 		return answer_error(a, 404, "no such action");
 	if (!policy_may_act(r->s.role, scope(r), seg[2]))
 		return answer_error(a, 403, "forbidden");
@@ -443,9 +451,17 @@ h_case_act(struct req *r, struct answer *a, char **seg)
 
 /* --- dead letters ------------------------------------------------------ */
 
-static const char *const dl_reasons[] = { "invalid_json", "too_large",
-	"envelope", "schema", "opd_mismatch", "unknown_type", "id_conflict",
-	NULL };
+/* reason=: one of the hub's dead-letter reasons (hub/intake.c), or none. */
+static int
+dl_reason_ok(const char *v)
+{
+	int i;
+
+	for (i = DLQ_NONE + 1; v != NULL && i < DLQ_NREASONS; i++)
+		if (strcmp(v, dlq_reason_name((enum dlq_reason)i)) == 0)
+			return 1;
+	return v == NULL;
+}
 
 static int
 h_deadletters(struct req *r, struct answer *a, char **seg)
@@ -456,7 +472,7 @@ h_deadletters(struct req *r, struct answer *a, char **seg)
 	long n;
 
 	(void)seg;
-	if (param_oneof(reason, dl_reasons) == -1)
+	if (!dl_reason_ok(reason))
 		return bad_param(a, "reason");
 	if (before != NULL && param_id(before) == -1)
 		return bad_param(a, "before");
@@ -603,42 +619,37 @@ h_vehicles(struct req *r, struct answer *a, char **seg)
 	    "  ORDER BY x.time DESC LIMIT 1) al ON true", 2, params);
 }
 
-/* A configured GeoJSON file, as it is (it is the operator's own file). */
+/*
+ * A configured GeoJSON file, as it is (it is the operator's own file),
+ * from its cache: read again only when it changed (filecache.h).
+ */
 static int
-geo_file(struct answer *a, const char *path)
+geo_file(struct answer *a, struct filecache *fc)
 {
-	struct buf b;
-	char chunk[65536];
-	FILE *f;
-	size_t n;
+	char *body;
 
-	if (path == NULL || (f = fopen(path, "r")) == NULL)
+	switch (filecache_get(fc, &body)) {
+	case 0:
+		return answer_take(a, body);
+	case -1:
 		return answer_error(a, 404, "not configured");
-	buf_init(&b, GEOJSON_MAX);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if (buf_append(&b, chunk, n) == -1)
-			break;
-	fclose(f);
-	if (n > 0 || b.len == 0) {
-		buf_free(&b);
+	default:
 		return answer_error(a, 500, "GeoJSON file unreadable");
 	}
-	buf_terminate(&b);
-	return answer_take(a, b.data);
 }
 
 static int
 h_boundary(struct req *r, struct answer *a, char **seg)
 {
 	(void)seg;
-	return geo_file(a, r->c->cfg->boundary_geojson);
+	return geo_file(a, r->c->boundary);
 }
 
 static int
 h_geofences(struct req *r, struct answer *a, char **seg)
 {
 	(void)seg;
-	return geo_file(a, r->c->cfg->geofences_geojson);
+	return geo_file(a, r->c->geofences);
 }
 
 static int
@@ -697,158 +708,169 @@ period(struct req *r, struct answer *a, struct period *p)
 	return 0;
 }
 
+/* Answers the report sql over the request's period (400 for a bad one). */
 static int
-h_escalations(struct req *r, struct answer *a, char **seg)
+report(struct req *r, struct answer *a, const char *sql)
 {
 	struct period p;
 
-	(void)seg;
 	if (period(r, a, &p) == -1)
 		return 0;
-	return json_answer(r, a,
-	    "SELECT json_build_object('items', coalesce(json_agg("
-	    " json_build_object('case_id', c.id, 'human_id', c.human_id,"
-	    " 'opd', c.opd, 'title', c.title, 'severity', c.severity,"
-	    " 'status', c.status, 'level', x.level,"
-	    " 'deadline_kind', x.deadline_kind, 'due_at', x.due_at,"
-	    " 'escalated_at', x.escalated_at, 'escalated_by', x.escalated_by)"
-	    " ORDER BY x.escalated_at DESC), '[]'::json), 'next', NULL)::text"
-	    " FROM (SELECT * FROM case_escalation x"
-	    "  WHERE x.escalated_at >= coalesce($2::timestamptz,"
-	    "   now() - interval '30 days')"
-	    "  AND x.escalated_at < coalesce($3::timestamptz, 'infinity')"
-	    "  ORDER BY x.escalated_at DESC LIMIT 1000) x"
-	    " JOIN case_record c ON c.id = x.case_id"
-	    " WHERE ($1::text IS NULL OR c.opd = $1)", 3, p.params);
+	return json_answer(r, a, sql, 3, p.params);
+}
+
+/*
+ * The period w (lo, hi) of the handover and leadership reports: from=
+ * ($2), else dflt before now, to to= ($3), else now; their answers begin
+ * with it, as from and to.
+ */
+#define REPORT_WINDOW(dflt) \
+    "WITH w AS (SELECT coalesce($2::timestamptz, now() - interval '" dflt \
+    "') AS lo, coalesce($3::timestamptz, now()) AS hi),"
+#define REPORT_FROM_TO \
+    " SELECT json_build_object('from', (SELECT lo FROM w)," \
+    " 'to', (SELECT hi FROM w),"
+
+static const char sql_escalations[] =
+    "SELECT json_build_object('items', coalesce(json_agg("
+    " json_build_object('case_id', c.id, 'human_id', c.human_id,"
+    " 'opd', c.opd, 'title', c.title, 'severity', c.severity,"
+    " 'status', c.status, 'level', x.level,"
+    " 'deadline_kind', x.deadline_kind, 'due_at', x.due_at,"
+    " 'escalated_at', x.escalated_at, 'escalated_by', x.escalated_by)"
+    " ORDER BY x.escalated_at DESC), '[]'::json), 'next', NULL)::text"
+    " FROM (SELECT * FROM case_escalation x"
+    "  WHERE x.escalated_at >= coalesce($2::timestamptz,"
+    "   now() - interval '30 days')"
+    "  AND x.escalated_at < coalesce($3::timestamptz, 'infinity')"
+    "  ORDER BY x.escalated_at DESC LIMIT 1000) x"
+    " JOIN case_record c ON c.id = x.case_id"
+    " WHERE ($1::text IS NULL OR c.opd = $1)";
+
+static int
+h_escalations(struct req *r, struct answer *a, char **seg)
+{
+	(void)seg;
+	return report(r, a, sql_escalations);
 }
 
 /* --- reports ----------------------------------------------------------- */
 
+/*
+ * Each count is one grouped pass (no subquery per OPD, which made the
+ * planner expect a huge cost and spend a second compiling it with
+ * JIT); the open list is the queue index read in due order up to
+ * its limit.
+ */
+static const char sql_handover[] =
+    REPORT_WINDOW("8 hours")
+    " breached AS MATERIALIZED (SELECT c FROM (SELECT DISTINCT x.case_id"
+    "  FROM case_escalation x, w WHERE x.escalated_at >= w.lo"
+    "  AND x.escalated_at < w.hi) k JOIN case_record c ON c.id = k.case_id"
+    "  WHERE ($1::text IS NULL OR c.opd = $1)),"
+    " counts AS (SELECT c.opd, 1 AS arrived, 0 AS closed, 0 AS breached,"
+    "  0 AS open FROM case_record c, w WHERE c.opened_at >= w.lo"
+    "  AND c.opened_at < w.hi AND ($1::text IS NULL OR c.opd = $1)"
+    " UNION ALL SELECT c.opd, 0, 1, 0, 0 FROM (SELECT DISTINCT h.case_id"
+    "  FROM case_history h, w WHERE h.action = 'close' AND h.at >= w.lo"
+    "  AND h.at < w.hi) k JOIN case_record c ON c.id = k.case_id"
+    "  WHERE ($1::text IS NULL OR c.opd = $1)"
+    " UNION ALL SELECT (b.c).opd, 0, 0, 1, 0 FROM breached b"
+    " UNION ALL SELECT c.opd, 0, 0, 0, 1 FROM case_record c"
+    "  WHERE c.status NOT IN ('closed', 'rejected')"
+    "  AND ($1::text IS NULL OR c.opd = $1)),"
+    " per AS (SELECT opd, sum(arrived) AS arrived, sum(closed) AS closed,"
+    "  sum(breached) AS breached, sum(open) AS open FROM counts"
+    "  GROUP BY opd)"
+    REPORT_FROM_TO
+    " 'per_opd', coalesce((SELECT json_agg(json_build_object("
+    "  'opd', p.opd, 'arrived', p.arrived, 'closed', p.closed,"
+    "  'breached', p.breached, 'open', p.open)"
+    "  ORDER BY p.opd NULLS FIRST) FROM per p), '[]'::json),"
+    " 'breached', coalesce((SELECT json_agg(simpul_console_case_json(b.c)"
+    "  ORDER BY (b.c).due_at, (b.c).id) FROM (SELECT c FROM breached"
+    "  ORDER BY (c).due_at, (c).id LIMIT 1000) b), '[]'::json),"
+    " 'open', coalesce((SELECT json_agg(simpul_console_case_json(p.c)"
+    "  ORDER BY (p.c).due_at NULLS LAST, (p.c).id) FROM (SELECT c"
+    "  FROM case_record c WHERE c.status NOT IN ('closed', 'rejected')"
+    "  AND ($1::text IS NULL OR c.opd = $1)"
+    "  ORDER BY c.due_at NULLS LAST, c.id LIMIT 1000) p), '[]'::json),"
+    " 'open_total', (SELECT coalesce(sum(open), 0) FROM per))::text";
+
 static int
 h_handover(struct req *r, struct answer *a, char **seg)
 {
-	struct period p;
-
 	(void)seg;
-	if (period(r, a, &p) == -1)
-		return 0;
-	/*
-	 * Each count is one grouped pass (no subquery per OPD, which made the
-	 * planner expect a huge cost and spend a second compiling it with
-	 * JIT); the open list is the queue index read in due order up to
-	 * its limit.
-	 */
-	return json_answer(r, a,
-	    "WITH w AS (SELECT coalesce($2::timestamptz, now() -"
-	    "  interval '8 hours') AS lo, coalesce($3::timestamptz, now()) AS hi),"
-	    " breached AS MATERIALIZED (SELECT c FROM (SELECT DISTINCT x.case_id"
-	    "  FROM case_escalation x, w WHERE x.escalated_at >= w.lo"
-	    "  AND x.escalated_at < w.hi) k JOIN case_record c ON c.id = k.case_id"
-	    "  WHERE ($1::text IS NULL OR c.opd = $1)),"
-	    " counts AS (SELECT c.opd, 1 AS arrived, 0 AS closed, 0 AS breached,"
-	    "  0 AS open FROM case_record c, w WHERE c.opened_at >= w.lo"
-	    "  AND c.opened_at < w.hi AND ($1::text IS NULL OR c.opd = $1)"
-	    " UNION ALL SELECT c.opd, 0, 1, 0, 0 FROM (SELECT DISTINCT h.case_id"
-	    "  FROM case_history h, w WHERE h.action = 'close' AND h.at >= w.lo"
-	    "  AND h.at < w.hi) k JOIN case_record c ON c.id = k.case_id"
-	    "  WHERE ($1::text IS NULL OR c.opd = $1)"
-	    " UNION ALL SELECT (b.c).opd, 0, 0, 1, 0 FROM breached b"
-	    " UNION ALL SELECT c.opd, 0, 0, 0, 1 FROM case_record c"
-	    "  WHERE c.status NOT IN ('closed', 'rejected')"
-	    "  AND ($1::text IS NULL OR c.opd = $1)),"
-	    " per AS (SELECT opd, sum(arrived) AS arrived, sum(closed) AS closed,"
-	    "  sum(breached) AS breached, sum(open) AS open FROM counts"
-	    "  GROUP BY opd)"
-	    " SELECT json_build_object('from', (SELECT lo FROM w),"
-	    " 'to', (SELECT hi FROM w),"
-	    " 'per_opd', coalesce((SELECT json_agg(json_build_object("
-	    "  'opd', p.opd, 'arrived', p.arrived, 'closed', p.closed,"
-	    "  'breached', p.breached, 'open', p.open)"
-	    "  ORDER BY p.opd NULLS FIRST) FROM per p), '[]'::json),"
-	    " 'breached', coalesce((SELECT json_agg(simpul_console_case_json(b.c)"
-	    "  ORDER BY (b.c).due_at, (b.c).id) FROM (SELECT c FROM breached"
-	    "  ORDER BY (c).due_at, (c).id LIMIT 1000) b), '[]'::json),"
-	    " 'open', coalesce((SELECT json_agg(simpul_console_case_json(p.c)"
-	    "  ORDER BY (p.c).due_at NULLS LAST, (p.c).id) FROM (SELECT c"
-	    "  FROM case_record c WHERE c.status NOT IN ('closed', 'rejected')"
-	    "  AND ($1::text IS NULL OR c.opd = $1)"
-	    "  ORDER BY c.due_at NULLS LAST, c.id LIMIT 1000) p), '[]'::json),"
-	    " 'open_total', (SELECT coalesce(sum(open), 0) FROM per))::text",
-	    3, p.params);
+	return report(r, a, sql_handover);
 }
+
+/*
+ * On time: the case was assigned (forwarded to its OPD) by the
+ * verify deadline counted from its opening, and resolved by the
+ * follow-up deadline counted from its first assignment, by the
+ * policy's durations and today's calendar. A step not taken yet
+ * counts late once its deadline passed and not at all before.
+ * d is materialised, and the history read once per case: inlined,
+ * every FILTER below re-ran the history look-ups and the deadlines.
+ * A deadline is computed (~40 us each) only when it decides
+ * something: a step taken before, or not yet due at, the earliest
+ * its deadline can be (simpul_sla_min()) is on time, or not late
+ * yet, whatever the calendar says. p is materialised: inlined, the
+ * two durations were parsed again for every case.
+ */
+static const char sql_leadership[] =
+    REPORT_WINDOW("30 days")
+    " p AS MATERIALIZED (SELECT name, simpul_sla_min(verify) AS v,"
+    "  simpul_sla_min(follow_up) AS f FROM sla_policy),"
+    " d AS MATERIALIZED (SELECT c.opd, h.assigned_at, h.resolved_at,"
+    "  x.escalations, c.opened_at + p.v AS verify_min,"
+    "  CASE WHEN h.assigned_at <= c.opened_at + p.v OR"
+    "   (h.assigned_at IS NULL AND c.opened_at + p.v > now()) THEN NULL"
+    "  ELSE simpul_policy_deadline(c.policy, 'verify', c.opened_at)"
+    "  END AS verify_due, h.assigned_at + p.f AS follow_min,"
+    "  CASE WHEN h.assigned_at IS NULL OR h.resolved_at <="
+    "   h.assigned_at + p.f OR (h.resolved_at IS NULL AND"
+    "   h.assigned_at + p.f > now()) THEN NULL"
+    "  ELSE simpul_policy_deadline(c.policy, 'follow_up',"
+    "  h.assigned_at) END AS follow_due"
+    "  FROM w, case_record c LEFT JOIN p ON p.name = c.policy"
+    "  CROSS JOIN LATERAL (SELECT"
+    "   min(h.at) FILTER (WHERE h.action = 'assign') AS assigned_at,"
+    "   min(h.at) FILTER (WHERE h.action = 'resolve') AS resolved_at"
+    "   FROM case_history h WHERE h.case_id = c.id) h"
+    "  CROSS JOIN LATERAL (SELECT count(*) AS escalations"
+    "   FROM case_escalation x WHERE x.case_id = c.id) x"
+    "  WHERE c.opened_at >= w.lo AND c.opened_at < w.hi"
+    "  AND ($1::text IS NULL OR c.opd = $1)),"
+    " s AS (SELECT coalesce(d.opd, 'unassigned') AS opd,"
+    "  count(*) AS cases,"
+    "  count(*) FILTER (WHERE d.assigned_at <= d.verify_min"
+    "   OR d.assigned_at <= d.verify_due) AS verified_on_time,"
+    "  count(*) FILTER (WHERE d.assigned_at > d.verify_due OR"
+    "   (d.assigned_at IS NULL AND d.verify_due < now()))"
+    "   AS verified_late,"
+    "  count(*) FILTER (WHERE d.resolved_at <= d.follow_min"
+    "   OR d.resolved_at <= d.follow_due) AS followup_on_time,"
+    "  count(*) FILTER (WHERE d.resolved_at > d.follow_due OR"
+    "   (d.resolved_at IS NULL AND d.follow_due < now()))"
+    "   AS followup_late,"
+    "  sum(d.escalations) AS escalations FROM d GROUP BY 1)"
+    REPORT_FROM_TO " 'items', coalesce(json_agg("
+    " json_build_object('opd', s.opd, 'cases', s.cases,"
+    " 'verified_on_time', s.verified_on_time,"
+    " 'verified_late', s.verified_late,"
+    " 'followup_on_time', s.followup_on_time,"
+    " 'followup_late', s.followup_late, 'escalations', s.escalations,"
+    " 'compliance_pct', round(100.0 * (s.verified_on_time +"
+    "  s.followup_on_time) / nullif(s.verified_on_time + s.verified_late"
+    "  + s.followup_on_time + s.followup_late, 0), 1))"
+    " ORDER BY s.opd), '[]'::json), 'next', NULL)::text FROM s";
 
 static int
 h_leadership(struct req *r, struct answer *a, char **seg)
 {
-	struct period p;
-
 	(void)seg;
-	if (period(r, a, &p) == -1)
-		return 0;
-	/*
-	 * On time: the case was assigned (forwarded to its OPD) by the
-	 * verify deadline counted from its opening, and resolved by the
-	 * follow-up deadline counted from its first assignment, by the
-	 * policy's durations and today's calendar. A step not taken yet
-	 * counts late once its deadline passed and not at all before.
-	 * d is materialised, and the history read once per case: inlined,
-	 * every FILTER below re-ran the history look-ups and the deadlines.
-	 * A deadline is computed (~40 us each) only when it decides
-	 * something: a step taken before, or not yet due at, the earliest
-	 * its deadline can be (simpul_sla_min()) is on time, or not late
-	 * yet, whatever the calendar says. p is materialised: inlined, the
-	 * two durations were parsed again for every case.
-	 */
-	return json_answer(r, a,
-	    "WITH w AS (SELECT coalesce($2::timestamptz, now() -"
-	    "  interval '30 days') AS lo, coalesce($3::timestamptz, now()) AS hi),"
-	    " p AS MATERIALIZED (SELECT name, simpul_sla_min(verify) AS v,"
-	    "  simpul_sla_min(follow_up) AS f FROM sla_policy),"
-	    " d AS MATERIALIZED (SELECT c.opd, h.assigned_at, h.resolved_at,"
-	    "  x.escalations, c.opened_at + p.v AS verify_min,"
-	    "  CASE WHEN h.assigned_at <= c.opened_at + p.v OR"
-	    "   (h.assigned_at IS NULL AND c.opened_at + p.v > now()) THEN NULL"
-	    "  ELSE simpul_policy_deadline(c.policy, 'verify', c.opened_at)"
-	    "  END AS verify_due, h.assigned_at + p.f AS follow_min,"
-	    "  CASE WHEN h.assigned_at IS NULL OR h.resolved_at <="
-	    "   h.assigned_at + p.f OR (h.resolved_at IS NULL AND"
-	    "   h.assigned_at + p.f > now()) THEN NULL"
-	    "  ELSE simpul_policy_deadline(c.policy, 'follow_up',"
-	    "  h.assigned_at) END AS follow_due"
-	    "  FROM w, case_record c LEFT JOIN p ON p.name = c.policy"
-	    "  CROSS JOIN LATERAL (SELECT"
-	    "   min(h.at) FILTER (WHERE h.action = 'assign') AS assigned_at,"
-	    "   min(h.at) FILTER (WHERE h.action = 'resolve') AS resolved_at"
-	    "   FROM case_history h WHERE h.case_id = c.id) h"
-	    "  CROSS JOIN LATERAL (SELECT count(*) AS escalations"
-	    "   FROM case_escalation x WHERE x.case_id = c.id) x"
-	    "  WHERE c.opened_at >= w.lo AND c.opened_at < w.hi"
-	    "  AND ($1::text IS NULL OR c.opd = $1)),"
-" s AS (SELECT coalesce(d.opd, 'unassigned') AS opd,"
-	    "  count(*) AS cases,"
-	    "  count(*) FILTER (WHERE d.assigned_at <= d.verify_min"
-	    "   OR d.assigned_at <= d.verify_due) AS verified_on_time,"
-	    "  count(*) FILTER (WHERE d.assigned_at > d.verify_due OR"
-	    "   (d.assigned_at IS NULL AND d.verify_due < now()))"
-	    "   AS verified_late,"
-	    "  count(*) FILTER (WHERE d.resolved_at <= d.follow_min"
-	    "   OR d.resolved_at <= d.follow_due) AS followup_on_time,"
-	    "  count(*) FILTER (WHERE d.resolved_at > d.follow_due OR"
-	    "   (d.resolved_at IS NULL AND d.follow_due < now()))"
-	    "   AS followup_late,"
-	    "  sum(d.escalations) AS escalations FROM d GROUP BY 1)"
-	    " SELECT json_build_object('from', (SELECT lo FROM w),"
-	    " 'to', (SELECT hi FROM w), 'items', coalesce(json_agg("
-	    " json_build_object('opd', s.opd, 'cases', s.cases,"
-	    " 'verified_on_time', s.verified_on_time,"
-	    " 'verified_late', s.verified_late,"
-	    " 'followup_on_time', s.followup_on_time,"
-	    " 'followup_late', s.followup_late, 'escalations', s.escalations,"
-	    " 'compliance_pct', round(100.0 * (s.verified_on_time +"
-	    "  s.followup_on_time) / nullif(s.verified_on_time + s.verified_late"
-	    "  + s.followup_on_time + s.followup_late, 0), 1))"
-	    " ORDER BY s.opd), '[]'::json), 'next', NULL)::text FROM s",
-	    3, p.params);
+	return report(r, a, sql_leadership);
 }
 
 static int
@@ -919,7 +941,7 @@ static const struct route routes[] = {
 	{ "GET", "me", GRANT_READ, h_me },
 	{ "POST", "logout", GRANT_READ, h_logout },
 	{ "GET", "events", GRANT_READ, h_events },
-	{ "GET", "events/*", GRANT_READ, h_event },
+	{ "GET", "events/**", GRANT_READ, h_event },
 	{ "GET", "cases", GRANT_READ, h_cases },
 	{ "GET", "cases/*", GRANT_READ, h_case },
 	{ "POST", "cases/*/*", GRANT_CASE_ACT, h_case_act },
@@ -940,37 +962,19 @@ static const struct route routes[] = {
 
 #define SEG_MAX 4
 
-/* Splits path at '/' into at most SEG_MAX segments (in place). */
-static int
-split(char *path, char **seg)
+void
+api_init(struct console *c)
 {
-	int n = 0;
-	char *p = path;
-
-	for (;;) {
-		if (n == SEG_MAX)
-			return -1;
-		seg[n++] = p;
-		if ((p = strchr(p, '/')) == NULL)
-			return n;
-		*p++ = '\0';
-	}
+	c->boundary = filecache_new(c->cfg->boundary_geojson, GEOJSON_MAX);
+	c->geofences = filecache_new(c->cfg->geofences_geojson, GEOJSON_MAX);
 }
 
-static int
-route_match(const struct route *rt, char **seg, int n)
+void
+api_fini(struct console *c)
 {
-	char pat[64], *ps[SEG_MAX];
-	int k, i;
-
-	strlcpy_s(pat, rt->pattern, sizeof(pat));
-	if ((k = split(pat, ps)) != n)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (seg[i][0] == '\0' || (strcmp(ps[i], "*") != 0 &&
-		    strcmp(ps[i], seg[i]) != 0))
-			return 0;
-	return 1;
+	filecache_free(c->boundary);
+	filecache_free(c->geofences);
+	c->boundary = c->geofences = NULL;
 }
 
 void
@@ -979,7 +983,7 @@ api_handle(struct req *r, struct answer *a)
 	const char *csrf, *origin;
 	const struct route *rt = NULL;
 	char path[512], *seg[SEG_MAX];
-	int n, path_known = 0;
+	int path_known = 0;
 	size_t i;
 
 	if (strcmp(r->path, "login") == 0) {
@@ -1001,13 +1005,10 @@ api_handle(struct req *r, struct answer *a)
 		answer_error(a, 404, "not found");
 		return;
 	}
-	strlcpy_s(path, r->path, sizeof(path));
-	if ((n = split(path, seg)) == -1) {
-		answer_error(a, 404, "not found");
-		return;
-	}
+	/* The loop ends at the route found: path and seg hold its segments. */
 	for (i = 0; i < nitems(routes) && rt == NULL; i++) {
-		if (!route_match(&routes[i], seg, n))
+		if (param_path_match(routes[i].pattern, r->path, path,
+		    sizeof(path), seg, SEG_MAX) == -1)
 			continue;
 		path_known = 1;
 		if (strcmp(routes[i].method, r->method) == 0)

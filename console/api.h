@@ -16,6 +16,13 @@
 
 #include "console.h"
 
+/*
+ * Makes what the API keeps between requests: the caches of the GeoJSON
+ * files (read again when they change). api_fini() frees them.
+ */
+void api_init(struct console *c);
+void api_fini(struct console *c);
+
 /* Answers one request under /api (r->path is what follows "/api/"). */
 void api_handle(struct req *r, struct answer *a);
 

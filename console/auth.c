@@ -112,6 +112,7 @@ auth_session(struct req *r, struct answer *a, int touch)
 	if (param_cookie(cookie, AUTH_COOKIE, token, sizeof(token)) == -1)
 		return answer_error(a, 401, "unauthorized"), -1;
 	token_id(token, id);
+	sodium_memzero(token, sizeof(token));
 	snprintf(idle, sizeof(idle), "%lld",
 	    (long long)r->c->cfg->session_idle_ms);
 	if ((db = dbpool_get(r->c->pool)) == NULL)
@@ -121,8 +122,10 @@ auth_session(struct req *r, struct answer *a, int touch)
 		answer_error(a, 503, "database unavailable");
 	else if (dbres_rows(res) == 0 || session_fill(&r->s, res) == -1)
 		answer_error(a, 401, "session expired");
-	else
+	else {
+		strlcpy_s(r->s.id, id, sizeof(r->s.id));
 		rc = 0;
+	}
 	dbres_free(res);
 	dbpool_put(r->c->pool, db);
 	return rc;
@@ -348,17 +351,12 @@ auth_login(struct req *r, struct answer *a)
 int
 auth_logout(struct req *r, struct answer *a)
 {
-	const char *cookie;
-	char token[128], id[67];
-	const char *params[1] = { id };
+	const char *params[1] = { r->s.id };
 	struct dbc *db;
 	struct dbres *res;
 
-	cookie = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_COOKIE);
-	if (param_cookie(cookie, AUTH_COOKIE, token, sizeof(token)) == -1)
+	if (!r->s.valid)
 		return answer_error(a, 401, "unauthorized");
-	token_id(token, id);
 	if ((db = dbpool_get(r->c->pool)) == NULL)
 		return answer_error(a, 503, "database unavailable");
 	res = dbc_query(db, "DELETE FROM console_session WHERE id = $1::bytea",
@@ -397,24 +395,14 @@ auth_expire(struct console *c)
 }
 
 int
-auth_token(struct req *r, char *out, size_t outlen)
+auth_session_valid(struct console *c, const char *id)
 {
-	const char *cookie = MHD_lookup_connection_value(r->conn,
-	    MHD_HEADER_KIND, MHD_HTTP_HEADER_COOKIE);
-
-	return param_cookie(cookie, AUTH_COOKIE, out, outlen);
-}
-
-int
-auth_token_valid(struct console *c, const char *token)
-{
-	char id[67], idle[24];
+	char idle[24];
 	const char *params[2] = { id, idle };
 	struct dbc *db;
 	struct dbres *res;
 	int rc;
 
-	token_id(token, id);
 	snprintf(idle, sizeof(idle), "%lld",
 	    (long long)c->cfg->session_idle_ms);
 	if ((db = dbpool_get(c->pool)) == NULL)

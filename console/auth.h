@@ -25,7 +25,8 @@ int auth_init(struct console *c);
 void auth_fini(struct console *c);
 
 /*
- * The session of r from its Cookie header, into r->s. Returns 0 when
+ * The session of r from its Cookie header, into r->s (r->s.id is its key,
+ * so that nothing after this parses the cookie again). Returns 0 when
  * signed in (last_seen refreshed when touch), or -1 after filling a with
  * 401 ("unauthorized" without a cookie, "session expired" for a token
  * that is unknown, expired or whose user was disabled) or 503.
@@ -33,6 +34,7 @@ void auth_fini(struct console *c);
 int auth_session(struct req *r, struct answer *a, int touch);
 
 int auth_login(struct req *r, struct answer *a);
+/* Ends the session auth_session() found for r. */
 int auth_logout(struct req *r, struct answer *a);
 /* GET /api/me: the signed-in user, as login answers. */
 int auth_me(struct req *r, struct answer *a);
@@ -46,11 +48,10 @@ void auth_audit(struct req *r, const char *user, const char *action,
     const char *target, const char *detail);
 
 /*
- * The session token of r's Cookie header into out (0), or -1 if none.
+ * 1 while the session whose key is id (struct session's id) is valid, 0
+ * when not, -1 on failure.
  */
-int auth_token(struct req *r, char *out, size_t outlen);
-/* 1 while the session of token is valid, 0 when not, -1 on failure. */
-int auth_token_valid(struct console *c, const char *token);
+int auth_session_valid(struct console *c, const char *id);
 
 /* Deletes expired sessions. */
 void auth_expire(struct console *c);

@@ -14,6 +14,7 @@
 #include "policy.h"
 
 struct dbpool;
+struct filecache;
 struct live;
 struct store;
 struct MHD_Connection;
@@ -24,6 +25,8 @@ struct console {
 	struct store *store;     /* case actions (store_case_act) */
 	pthread_mutex_t store_mu;
 	struct live *live;
+	struct filecache *boundary;  /* [console] boundary_geojson (api.c) */
+	struct filecache *geofences; /* [console] geofences_geojson */
 	char self_origins[512];  /* for policy_csrf_ok() */
 	char dummy_hash[128];    /* verified for unknown users (constant work) */
 	sem_t pwhash_slots;      /* argon2id verifications at once */
@@ -37,6 +40,8 @@ struct session {
 	enum role role;
 	char opd[33];            /* "" unless role opd */
 	char csrf[64];
+	char id[67];             /* console_session.id: "\\x" + hex SHA-256
+				  * of the cookie's token (auth_session) */
 };
 
 struct req {

@@ -62,8 +62,7 @@ struct live {
 
 struct live_client {
 	struct live *l;
-	struct session s;
-	char token[128];
+	struct session s;      /* s.id: the session, checked at each ping */
 	uint64_t cursor;       /* the last seq sent */
 	uint64_t status_gen;   /* the status last sent */
 	int resync;
@@ -268,31 +267,42 @@ static const char *const tail_kind[3] = { "event", "case", "alert" };
 
 /*
  * Pushes the rows of res (at_us, key, id, opd, json) after time from that
- * were not seen yet. The highest time read goes to *maxat.
+ * were not seen yet. The highest time read goes to *maxat. The rows are
+ * chosen first (the de-duplication table is the tail thread's own, no
+ * lock needed), then pushed under one lock: streams wait for the ring
+ * once per batch instead of once per row. A batch larger than the ring
+ * overruns it either way; a stream that falls behind gets a resync.
  */
 static void
 tail_push(struct live *l, int k, struct dbres *res, int64_t from,
     int64_t *maxat)
 {
 	int64_t cutoff = l->cursor_us[k] - 2 * LIVE_LOOKBACK_MS * 1000LL;
+	int i, n = dbres_rows(res), npush = 0, *push;
 	const char *key;
 	int64_t at;
-	int i;
 
-	for (i = 0; i < dbres_rows(res); i++) {
+	if (n <= 0)
+		return;
+	push = xcalloc((size_t)n, sizeof(*push));
+	for (i = 0; i < n; i++) {
 		at = strtoll(dbres_value(res, i, 0), NULL, 10);
 		key = dbres_value(res, i, 1);
 		if (at <= from)
 			continue;
 		if (at > *maxat)
 			*maxat = at;
-		if (seen_check(l, fnv1a(tail_kind[k], key, ""), at, cutoff))
-			continue;
+		if (!seen_check(l, fnv1a(tail_kind[k], key, ""), at, cutoff))
+			push[npush++] = i;
+	}
+	if (npush > 0) {
 		pthread_mutex_lock(&l->mu);
-		ring_push(l, tail_kind[k], dbres_value(res, i, 3),
-		    dbres_value(res, i, 4));
+		for (i = 0; i < npush; i++)
+			ring_push(l, tail_kind[k], dbres_value(res, push[i], 3),
+			    dbres_value(res, push[i], 4));
 		pthread_mutex_unlock(&l->mu);
 	}
+	free(push);
 }
 
 /* Appends s to the PostgreSQL array literal in b, quoted. */
@@ -498,8 +508,7 @@ live_stop(struct live *l)
 /* --- streams ------------------------------------------------------------ */
 
 struct live_client *
-live_client_new(struct live *l, const struct session *s, const char *token,
-    const char *last_id)
+live_client_new(struct live *l, const struct session *s, const char *last_id)
 {
 	struct live_client *cl;
 	uint64_t id = 0;
@@ -514,7 +523,6 @@ live_client_new(struct live *l, const struct session *s, const char *token,
 	cl = xcalloc(1, sizeof(*cl));
 	cl->l = l;
 	cl->s = *s;
-	strlcpy_s(cl->token, token, sizeof(cl->token));
 	cl->cursor = l->next_seq - 1;
 	if (have_id && id + 1 >= l->oldest && id < l->next_seq)
 		cl->cursor = id;
@@ -610,7 +618,7 @@ live_client_read(struct live_client *cl, char *buf, size_t max)
 		if (now >= cl->next_ping_ms) {
 			cl->next_ping_ms = now + LIVE_PING_MS;
 			pthread_mutex_unlock(&l->mu);
-			if (auth_token_valid(l->c, cl->token) == 0)
+			if (auth_session_valid(l->c, cl->s.id) == 0)
 				return -1;
 			pthread_mutex_lock(&l->mu);
 			buf_reset(&cl->out);

@@ -48,12 +48,12 @@ void live_stop(struct live *l);
 void live_set_hub(struct live *l, enum live_hub h);
 
 /*
- * A new stream for the signed-in user s whose session token is token;
- * last_id is the Last-Event-ID header (NULL: none). NULL when max_sse
- * streams are open.
+ * A new stream for the signed-in user s (its session s->id is checked
+ * again at every ping); last_id is the Last-Event-ID header (NULL: none).
+ * NULL when max_sse streams are open.
  */
 struct live_client *live_client_new(struct live *l, const struct session *s,
-    const char *token, const char *last_id);
+    const char *last_id);
 void live_client_free(struct live_client *cl);
 /*
  * The next bytes of the stream (blocks until there are some); -1 when

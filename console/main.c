@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api.h"
 #include "auth.h"
 #include "config.h"
 #include "console.h"
@@ -88,6 +89,7 @@ run(struct console *c)
 
 	if (auth_init(c) == -1)
 		return 1;
+	api_init(c);
 	c->pool = dbpool_new(c->cfg->pg_conninfo, (int)c->cfg->db_pool);
 	c->store = store_new(c->cfg->pg_conninfo, "console", c->cfg->site);
 	pthread_mutex_init(&c->store_mu, NULL);
@@ -120,6 +122,7 @@ out:
 	store_free(c->store);
 	pthread_mutex_destroy(&c->store_mu);
 	dbpool_free(c->pool);
+	api_fini(c);
 	auth_fini(c);
 	return rc;
 }

@@ -171,6 +171,39 @@ param_event_cursor(const char *v, char us[24], char *id, size_t idlen)
 	return 0;
 }
 
+int
+param_path_match(const char *pattern, const char *path, char *buf,
+    size_t buflen, char **seg, int segmax)
+{
+	const char *pp = pattern, *pe;
+	size_t plen, n, len = strlen(path);
+	char *p = buf;
+	int k = 0;
+
+	if (len >= buflen)
+		return -1;
+	memcpy(buf, path, len + 1);
+	for (;;) {
+		if (k == segmax)
+			return -1;
+		pe = pp + strcspn(pp, "/");
+		plen = (size_t)(pe - pp);
+		seg[k++] = p;
+		if (plen == 2 && memcmp(pp, "**", 2) == 0 && *pe == '\0')
+			return *p != '\0' ? k : -1;
+		if ((n = strcspn(p, "/")) == 0)
+			return -1;
+		if (!(plen == 1 && *pp == '*') &&
+		    (plen != n || memcmp(pp, p, n) != 0))
+			return -1;
+		if (*pe == '\0' || p[n] == '\0')
+			return *pe == '\0' && p[n] == '\0' ? k : -1;
+		p[n] = '\0';
+		p += n + 1;
+		pp = pe + 1;
+	}
+}
+
 /* RFC 6265 cookie-octet, which is what our tokens (base64url) are made of. */
 static int
 cookie_octet(unsigned char c)

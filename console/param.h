@@ -48,6 +48,19 @@ int param_case_ref(const char *v);
 int param_event_cursor(const char *v, char us[24], char *id, size_t idlen);
 
 /*
+ * Matches an API path (what follows "/api/", e.g. "cases/17/verify")
+ * against a route pattern of '/'-separated segments: a word matches
+ * itself, "*" one non-empty segment, and "**", as the pattern's last
+ * segment, the non-empty rest of the path with its '/'s (an event id may
+ * hold '/', and libmicrohttpd hands the path over with %2F decoded). The
+ * path is copied into buf (buflen bytes) and cut into its segments, which
+ * seg points to (at most segmax). Returns their number, or -1 when the
+ * path does not match or does not fit.
+ */
+int param_path_match(const char *pattern, const char *path, char *buf,
+    size_t buflen, char **seg, int segmax);
+
+/*
  * The value of cookie name in a Cookie header ("a=1; simpul_session=x").
  * Returns 0 and the value in out (NUL-terminated) when the cookie is there
  * once with a value of 1..outlen-1 token characters; -1 when it is

@@ -154,6 +154,17 @@ policy_allowed_json(enum role r, const char *opd, const char *status,
 }
 
 int
+policy_console_action(const char *action)
+{
+	size_t i;
+
+	for (i = 0; action != NULL && i < nitems(console_actions); i++)
+		if (strcmp(action, case_action_name(console_actions[i])) == 0)
+			return 1;
+	return 0;
+}
+
+int
 policy_may_act(enum role r, const char *opd, const char *action)
 {
 	struct case_actor who;

@@ -70,6 +70,13 @@ int policy_allowed_json(enum role r, const char *opd, const char *status,
     const char *case_opd, char *out, size_t outlen);
 
 /*
+ * 1 when action is a casefsm name of the case actions people take in the
+ * console (all but escalate, the hub's timers'); the one list the API and
+ * policy_allowed_json() go by.
+ */
+int policy_console_action(const char *action);
+
+/*
  * 1 when a user of role r (OPD opd) may take action (a casefsm name) on
  * some case at all, by hub/casefsm.c: an OPD officer may never verify, an
  * admin never act. The API answers 403 before looking at the case when

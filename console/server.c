@@ -200,7 +200,6 @@ send_live(struct req *r)
 	struct live_client *cl;
 	struct MHD_Response *resp;
 	struct answer a;
-	char token[128];
 	enum MHD_Result rc;
 
 	memset(&a, 0, sizeof(a));
@@ -211,9 +210,7 @@ send_live(struct req *r)
 		free(a.body);
 		return rc;
 	}
-	if (auth_token(r, token, sizeof(token)) == -1)
-		return send_error(r->conn, 401, "unauthorized");
-	cl = live_client_new(r->c->live, &r->s, token,
+	cl = live_client_new(r->c->live, &r->s,
 	    MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
 	    "Last-Event-ID"));
 	if (cl == NULL)

@@ -272,6 +272,14 @@ case_opd_valid(const char *s)
 	return i >= 2;
 }
 
+int
+case_ref_is_id(const char *ref)
+{
+	size_t n = strspn(ref, "0123456789");
+
+	return n > 0 && n <= 18 && ref[n] == '\0';
+}
+
 /* Formats a refusal; always returns -1 so callers can "return refuse(...)". */
 static int
 refuse(char *err, size_t errlen, const char *fmt, ...)

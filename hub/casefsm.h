@@ -90,6 +90,13 @@ const char *case_escalation_name(int level);
 int case_reject_reason_valid(const char *s);
 /* 1 for an OPD short name as in the envelope: ^[a-z][a-z0-9_-]{1,31}$. */
 int case_opd_valid(const char *s);
+/*
+ * 1 when a case reference is a numeric id (1 to 18 digits, leading zeros
+ * allowed: "0012" is case 12), 0 when it is a case number (human_id,
+ * "KRO-2026-000123", never all digits). The one rule by which the hub's
+ * case commands, simpulctl and the console find a case.
+ */
+int case_ref_is_id(const char *ref);
 
 /*
  * Decides one action on a case that is in status from, whose responsible

@@ -1490,15 +1490,6 @@ case_pgerror(struct store *s, char *buf, size_t len)
 	buf[strcspn(buf, "\n")] = '\0';
 }
 
-/* 1 when s is a whole decimal number that fits an id (1..18 digits). */
-static int
-case_ref_numeric(const char *s)
-{
-	size_t n = strspn(s, "0123456789");
-
-	return n > 0 && n <= 18 && s[n] == '\0';
-}
-
 /*
  * Checks what the caller gives before any statement: an action people
  * take, an actor, bounded text. Returns 0, or 1 with the reason.
@@ -1570,7 +1561,7 @@ store_case_act(struct store *s, const struct case_act *a, char **out_json,
 	if (store_exec(s, "BEGIN") == -1)
 		goto fail;
 	/* The row lock serialises this with other actions and the scans. */
-	r = PQexecParams(s->conn, case_ref_numeric(a->case_ref) ?
+	r = PQexecParams(s->conn, case_ref_is_id(a->case_ref) ?
 	    "SELECT id, status, opd, human_id FROM case_record"
 	    " WHERE id = $1::bigint FOR UPDATE" :
 	    "SELECT id, status, opd, human_id FROM case_record"

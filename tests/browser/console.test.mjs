@@ -207,6 +207,21 @@ async function main() {
     await page.fill('input[name=type]', '');
     await page.waitForSelector(`#feed-table tr.ev[data-id="${COMPLAINT_EVENT}"]`);
   });
+  await check('an event whose id holds \'/\' opens from the feed', async () => {
+    const id = 'it/browser/ev 1?x=1#y%';
+    sql(`insert into event_id (id, time) values ('${id}', now());
+      insert into event (id, time, topic, opd, source, type, received_at, instance, data, attrs)
+      select '${id}', time, 'karo/ev/dishub/it/it.slash', 'dishub', 'it', 'it.slash', now(), 'it',
+      '{"n": 1}', jsonb_build_object('id', '${id}', 'type', 'it.slash', 'time', time)
+      from event_id where id = '${id}'`);
+    const row = `#feed-table tr.ev[data-id="${id}"]`;
+    await page.waitForSelector(row, { timeout: WAIT });
+    await page.click(row);
+    const pre = `${row} + tr.detail pre.payload`;
+    await page.waitForFunction((sel) => /"n": 1/.test(document.querySelector(sel)?.textContent || ''), pre,
+      { timeout: WAIT });
+    await page.click(row);
+  });
   await check('pause holds new events back and resume shows them', async () => {
     await page.click('#feed-pause');
     const before = await page.locator('#feed-table tr.ev').count();

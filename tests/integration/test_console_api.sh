@@ -279,6 +279,21 @@ it_assert_eq "$(it_sql "select count(*) from event")" "$N0" "the event table is 
 it_assert_eq "$(it_sql "select status from case_record where human_id = '$CASE1'")" new "the case is untouched"
 it_alive "$CON_PID" && it_pass "the console survived the hostile input" || it_fail "the console died"
 
+# --- an event id with '/' and other characters a URL reserves ----------------
+# The browser sends it percent-encoded; libmicrohttpd decodes the path
+# before the API sees it, so the id is all that follows /api/events/.
+EVID='it/dev-1/ev 7?x=1#y%+z'
+it_sql "insert into event_id (id, time) values ('$EVID', now());
+	insert into event (id, time, topic, opd, source, type, received_at, instance, data, attrs)
+	select '$EVID', time, 'karo/ev/dishub/it/it.slash', 'dishub', 'it', 'it.slash', now(), 'it',
+	'{\"n\": 1}', jsonb_build_object('id', '$EVID', 'type', 'it.slash') from event_id where id = '$EVID'" >/dev/null
+req op1 GET "/api/events/$(jq -rn --arg s "$EVID" '$s | @uri')"
+expect 200 "an event whose id holds '/', fetched by its encoded id"
+it_assert_eq "$(jget .id)" "$EVID" "... is that event"
+it_assert_eq "$(jget .data.n)" 1 "... with its data"
+req op1 GET "/api/events/it%2Fdev-1"
+expect 404 "a part of that id is no event"
+
 # --- live: a complaint through the broker shows up within 2 s -------------
 curl -s -N -b "$IT_DIR/jar.op1" "$BASE/api/live" >"$IT_DIR/live.op1" 2>/dev/null &
 LIVE1=$!
@@ -329,8 +344,18 @@ it_wait_for 10 "the alert committed late on the live stream (look-back)" grep -q
 it_assert_eq "$(grep -c 'it late alert' "$IT_DIR/live.op1")" 1 "... once"
 
 # --- case actions by role ---------------------------------------------------
+# A case reference of digits is the numeric id, leading zeros and all, as
+# for simpulctl and the hub's case commands (case_ref_is_id()).
+ID1=$(it_sql "select id from case_record where human_id = '$CASE1'")
+req op1 GET "/api/cases/00$ID1"
+expect 200 "a case by its numeric id with leading zeros"
+it_assert_eq "$(jget .case.human_id)" "$CASE1" "... is that case"
+post op1 "/api/cases/00$ID1/close" '{}'
+expect 409 "an action by that reference reaches the state machine"
 post op1 "/api/cases/$CASE1/acknowledge" '{}'
 expect 403 "an operator may never acknowledge"
+post op1 "/api/cases/$CASE1/escalate" '{}'
+expect 404 "escalating is no action people take"
 post op1 "/api/cases/$CASE1/close" '{}'
 expect 409 "the state machine refuses closing a new case"
 case "$(jget .error)" in
@@ -365,6 +390,11 @@ DL=$(it_sql "select id from dead_letter order by id desc limit 1")
 req op1 GET /api/deadletters
 expect 200 "op1 lists dead letters"
 it_assert_eq "$(jget '.items[0].reason')" invalid_json "with the reason"
+req op1 GET "/api/deadletters?reason=invalid_json"
+expect 200 "dead letters of one reason"
+it_assert_eq "$(jget '[.items[].reason] | unique | join(",")')" invalid_json "... only that reason"
+req op1 GET "/api/deadletters?reason=none"
+expect 400 "a reason the hub never writes"
 req op1 GET "/api/deadletters/$DL"
 it_assert_eq "$(jget .payload)" '{"not": "an envelope"' "the payload as received"
 post op1 "/api/deadletters/$DL/replay" ''

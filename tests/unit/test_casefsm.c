@@ -496,10 +496,25 @@ test_escalation_and_clocks(void)
 	    CASE_STATUS_ASSIGNED), 0);
 }
 
+/* One rule for "is this reference a numeric id" (hub, simpulctl, console). */
+static void
+test_case_ref(void)
+{
+	CHECK_INT(case_ref_is_id("12"), 1);
+	CHECK_INT(case_ref_is_id("0012"), 1);
+	CHECK_INT(case_ref_is_id("123456789012345678"), 1);
+	CHECK_INT(case_ref_is_id("1234567890123456789"), 0);
+	CHECK_INT(case_ref_is_id("KRO-2026-000123"), 0);
+	CHECK_INT(case_ref_is_id("12a"), 0);
+	CHECK_INT(case_ref_is_id("-12"), 0);
+	CHECK_INT(case_ref_is_id(""), 0);
+}
+
 int
 main(void)
 {
 	test_names();
+	test_case_ref();
 	test_every_pair();
 	test_roles();
 	test_arguments();

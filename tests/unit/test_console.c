@@ -1,11 +1,19 @@
 /*
  * Unit tests of simpul-console's pure modules: console/param.c (query
- * values, the Cookie header, JSON bodies) and console/policy.c (the role
- * matrix, the actions a role may take, the CSRF and Origin decision).
+ * values, API paths, the Cookie header, JSON bodies), console/policy.c
+ * (the role matrix, the actions a role may take, the CSRF and Origin
+ * decision) and console/filecache.c (the GeoJSON files, read again when
+ * they change).
  */
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "filecache.h"
 #include "param.h"
 #include "policy.h"
 #include "testlib.h"
@@ -96,6 +104,60 @@ test_cursor(void)
 	CHECK_INT(param_event_cursor("123456789012345678|x", us, id,
 	    sizeof(id)), -1);
 	CHECK_INT(param_event_cursor("1|\x01", us, id, sizeof(id)), -1);
+}
+
+/* Route patterns; "**" takes the rest of the path, '/'s and all. */
+static void
+test_path(void)
+{
+	char buf[64], *seg[4];
+
+	CHECK_INT(param_path_match("cases", "cases", buf, sizeof(buf), seg,
+	    4), 1);
+	CHECK_STR(seg[0], "cases");
+	CHECK_INT(param_path_match("cases/*/*", "cases/17/verify", buf,
+	    sizeof(buf), seg, 4), 3);
+	CHECK_STR(seg[1], "17");
+	CHECK_STR(seg[2], "verify");
+	CHECK_INT(param_path_match("deadletters/*/replay",
+	    "deadletters/5/replay", buf, sizeof(buf), seg, 4), 3);
+	CHECK_INT(param_path_match("deadletters/*/replay",
+	    "deadletters/5/other", buf, sizeof(buf), seg, 4), -1);
+	CHECK_INT(param_path_match("cases/*", "cases/17/verify", buf,
+	    sizeof(buf), seg, 4), -1);
+	CHECK_INT(param_path_match("cases/*/*", "cases/17", buf, sizeof(buf),
+	    seg, 4), -1);
+	CHECK_INT(param_path_match("cases/*", "cases/", buf, sizeof(buf),
+	    seg, 4), -1);
+	CHECK_INT(param_path_match("cases/*/*", "cases//verify", buf,
+	    sizeof(buf), seg, 4), -1);
+	CHECK_INT(param_path_match("cases", "casesx", buf, sizeof(buf), seg,
+	    4), -1);
+	CHECK_INT(param_path_match("cases", "case", buf, sizeof(buf), seg, 4),
+	    -1);
+	/* An event id with '/' (sent as %2F, decoded by libmicrohttpd). */
+	CHECK_INT(param_path_match("events/**", "events/gps/dev-1/42", buf,
+	    sizeof(buf), seg, 4), 2);
+	CHECK_STR(seg[0], "events");
+	CHECK_STR(seg[1], "gps/dev-1/42");
+	CHECK_INT(param_path_match("events/**", "events/a//b/", buf,
+	    sizeof(buf), seg, 4), 2);
+	CHECK_STR(seg[1], "a//b/");
+	CHECK_INT(param_path_match("events/**", "events/x", buf, sizeof(buf),
+	    seg, 4), 2);
+	CHECK_STR(seg[1], "x");
+	CHECK_INT(param_path_match("events/**", "events/", buf, sizeof(buf),
+	    seg, 4), -1);
+	CHECK_INT(param_path_match("events/**", "events", buf, sizeof(buf),
+	    seg, 4), -1);
+	CHECK_INT(param_path_match("events", "events/x", buf, sizeof(buf),
+	    seg, 4), -1);
+	/* Limits: the buffer and the number of segments. */
+	CHECK_INT(param_path_match("events/**", "events/"
+	    "0123456789012345678901234567890123456789012345678901234567",
+	    buf, sizeof(buf), seg, 4), -1);
+	CHECK_INT(param_path_match("a/*/*/*/*", "a/b/c/d/e", buf, sizeof(buf),
+	    seg, 4), -1);
 }
 
 static void
@@ -216,6 +278,11 @@ test_actions(void)
 	CHECK_INT(policy_may_act(ROLE_ADMIN, NULL, "verify"), 0);
 	CHECK_INT(policy_may_act(ROLE_SUPERVISOR, NULL, "escalate"), 0);
 	CHECK_INT(policy_may_act(ROLE_OPERATOR, NULL, "delete"), 0);
+	CHECK_INT(policy_console_action("verify"), 1);
+	CHECK_INT(policy_console_action("reopen"), 1);
+	CHECK_INT(policy_console_action("escalate"), 0);
+	CHECK_INT(policy_console_action("delete"), 0);
+	CHECK_INT(policy_console_action(NULL), 0);
 
 	CHECK_INT(policy_allowed_json(ROLE_OPERATOR, NULL, "new", NULL, out,
 	    sizeof(out)), 0);
@@ -276,6 +343,80 @@ test_csrf(void)
 	CHECK_INT(policy_origin_ok("https://console.example.evil", self), 0);
 }
 
+static void
+put(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	CHECK(f != NULL);
+	if (f == NULL)
+		return;
+	fputs(text, f);
+	fclose(f);
+}
+
+/* 1 when fc serves want (NULL: fails with rc). */
+static int
+serves(struct filecache *fc, const char *want, int rc)
+{
+	char *got;
+	int r = filecache_get(fc, &got), ok;
+
+	ok = want != NULL ? r == 0 && got != NULL && strcmp(got, want) == 0 :
+	    r == rc && got == NULL;
+	free(got);
+	return ok;
+}
+
+/*
+ * The GeoJSON cache: served from memory while the file stays as it was,
+ * read again when it is written in place or replaced, gone when removed.
+ */
+static void
+test_filecache(void)
+{
+	char dir[] = "/tmp/test_console.XXXXXX", path[64], other[64];
+	struct timespec later[2];
+	struct filecache *fc;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/boundary.geojson", dir);
+	snprintf(other, sizeof(other), "%s/new.geojson", dir);
+	fc = filecache_new(NULL, 64);
+	CHECK(serves(fc, NULL, -1));
+	filecache_free(fc);
+	filecache_free(NULL);
+
+	fc = filecache_new(path, 64);
+	CHECK(serves(fc, NULL, -1));              /* not there (yet) */
+	put(path, "{\"a\": 1}");
+	CHECK(serves(fc, "{\"a\": 1}", 0));
+	CHECK(serves(fc, "{\"a\": 1}", 0));
+	/* Written in place, same size: its modification time moved. */
+	put(path, "{\"a\": 2}");
+	clock_gettime(CLOCK_REALTIME, &later[0]);
+	later[0].tv_sec += 10;
+	later[1] = later[0];
+	CHECK(utimensat(AT_FDCWD, path, later, 0) == 0);
+	CHECK(serves(fc, "{\"a\": 2}", 0));
+	/* Replaced by another file moved over it. */
+	put(other, "{\"b\": 3}");
+	CHECK(rename(other, path) == 0);
+	CHECK(serves(fc, "{\"b\": 3}", 0));
+	/* Too large, empty, removed. */
+	put(path, "0123456789012345678901234567890123456789012345678901234567"
+	    "890123456789");
+	CHECK(serves(fc, NULL, -2));
+	put(path, "");
+	CHECK(serves(fc, NULL, -2));
+	put(path, "{}");
+	CHECK(serves(fc, "{}", 0));
+	CHECK(unlink(path) == 0);
+	CHECK(serves(fc, NULL, -1));
+	filecache_free(fc);
+	CHECK(rmdir(dir) == 0);
+}
+
 int
 main(void)
 {
@@ -283,10 +424,12 @@ main(void)
 	test_numbers();
 	test_words();
 	test_cursor();
+	test_path();
 	test_cookie();
 	test_bodies();
 	test_roles();
 	test_actions();
 	test_csrf();
+	test_filecache();
 	return testlib_done();
 }

@@ -81,14 +81,11 @@ case_usage(FILE *out)
 	    CASE_LIMIT_MAX, CASE_LIMIT_DEFAULT);
 }
 
-/* The condition that finds a case by its reference (see store.c). */
+/* The condition that finds a case by its reference (case_ref_is_id()). */
 static const char *
 case_ref_cond(const char *ref)
 {
-	size_t n = strspn(ref, "0123456789");
-
-	return n > 0 && n <= 18 && ref[n] == '\0' ? "c.id = $1::bigint" :
-	    "c.human_id = $1";
+	return case_ref_is_id(ref) ? "c.id = $1::bigint" : "c.human_id = $1";
 }
 
 /* --- list ---------------------------------------------------------------- */

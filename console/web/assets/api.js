@@ -52,6 +52,14 @@ async function request(method, path, body) {
   return data;
 }
 
+// apiPath('events', id) -> "/api/events/<id>": each part encoded on its
+// own, so an id holding '/', '?', '#' or '%' stays one part (the server
+// takes all that follows /api/events/ as the event id). Every path with
+// an id in it is made here.
+export function apiPath(...parts) {
+  return `/api/${parts.map((p) => encodeURIComponent(String(p))).join('/')}`;
+}
+
 // query({a: 1, b: ''}) -> "?a=1": empty values are left out.
 export function query(params) {
   const q = new URLSearchParams();

@@ -14,6 +14,11 @@ export const SEVERITIES = ['critical', 'major', 'minor', 'warning'];
 export const CHANNELS = ['web', 'open311', 'sms', 'whatsapp', 'lapor', 'phone'];
 export const REASONS = ['not_valid', 'not_our_authority', 'duplicate'];
 
+// The hash link of one case page (app.js decodes each part of the hash).
+export function caseHref(id) {
+  return `#/case/${encodeURIComponent(String(id))}`;
+}
+
 export function opdOptions(extra = []) {
   const all = new Set([...OPDS, ...extra.filter(Boolean)]);
   return [...all].sort().map((o) => [o, o]);

@@ -49,6 +49,20 @@ export function debounce(fn, ms) {
   };
 }
 
+// The detail row under a list's row tr: opens it (a row of class
+// "detail" with one cell across colspan columns, showing text) and returns
+// its cell; closes it and returns null when it was open.
+export function toggleDetail(tr, colspan, text) {
+  const nx = tr.nextElementSibling;
+  if (nx && nx.classList.contains('detail')) {
+    nx.remove();
+    return null;
+  }
+  const cell = h('td', { colspan }, text);
+  tr.after(h('tr', { class: 'detail' }, cell));
+  return cell;
+}
+
 // Loads that can overlap (a filter changed while the last page was still
 // on its way, a live update, a resync) must not let an older answer paint
 // over a newer one. newest() returns take(): each load calls take() before

@@ -5,7 +5,7 @@
 // the state machine (409) or of the role (403) is shown, and the case is
 // reloaded either way so the page shows what is stored.
 
-import { api } from '../api.js';
+import { api, apiPath } from '../api.js';
 import { h, clear, select } from '../dom.js';
 import { t, fmtTime } from '../i18n.js';
 import { on } from '../live.js';
@@ -60,7 +60,7 @@ export function render(root, params) {
       for (const [k, el] of Object.entries(inputs)) if (el.value) payload[k] = el.value;
       form.querySelector('button').disabled = true;
       try {
-        await api.post(`/api/cases/${encodeURIComponent(id)}/${action}`, payload);
+        await api.post(apiPath('cases', id, action), payload);
         msg.replaceChildren(notice('ok', t('case.done', { a: t(`action.${action}`) })));
       } catch (e) {
         msg.replaceChildren(notice('err', t('case.refused', { msg: e.message })));
@@ -136,7 +136,7 @@ export function render(root, params) {
 
   async function load() {
     try {
-      data = await api.get(`/api/cases/${encodeURIComponent(id)}`);
+      data = await api.get(apiPath('cases', id));
       paint();
     } catch (e) {
       clear(body).append(h('a', { href: '#/cases', class: 'btn ghost' }, t('common.back')),

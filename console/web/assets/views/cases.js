@@ -10,7 +10,7 @@ import { api } from '../api.js';
 import { h, clear, select, debounce, newest } from '../dom.js';
 import { t, fmtTime } from '../i18n.js';
 import { on } from '../live.js';
-import { opdOptions, STATUSES, SEVERITIES, CHANNELS, fmtCountdown, urgency, badge, levelLabel, notice } from '../common.js';
+import { opdOptions, STATUSES, SEVERITIES, CHANNELS, fmtCountdown, urgency, badge, levelLabel, notice, caseHref } from '../common.js';
 import { loadCalendar, clockRuns } from '../workclock.js';
 
 const PAGE = 100;
@@ -69,7 +69,7 @@ export function render(root, params, ctx) {
       class: `case ${c.escalation_level ? 'escalated' : ''} ${c.breached ? 'breached' : ''}`,
       dataset: { id: c.id, humanId: c.human_id, status: c.status, level: c.escalation_level || 0 },
     },
-    h('td', { class: 'nowrap' }, h('a', { href: `#/case/${c.id}` }, c.human_id)),
+    h('td', { class: 'nowrap' }, h('a', { href: caseHref(c.id) }, c.human_id)),
     h('td', {}, badge('severity', c.severity)),
     h('td', {}, badge('status', c.status)),
     h('td', {}, c.opd || '—'),
@@ -79,7 +79,7 @@ export function render(root, params, ctx) {
     cd,
     h('td', { class: `level lvl-${c.escalation_level || 0}` }, levelLabel(c.escalation_level)));
     tr.addEventListener('click', (ev) => {
-      if (ev.target.tagName !== 'A') location.hash = `#/case/${c.id}`;
+      if (ev.target.tagName !== 'A') location.hash = caseHref(c.id);
     });
     rows.push([c, cd]);
     paintCountdown(c, cd);

@@ -3,8 +3,8 @@
 // (a schema, an adapter), POST /api/deadletters/<id>/replay republishes the
 // stored payload to its original topic through the broker.
 
-import { api } from '../api.js';
-import { h, clear, select, newest } from '../dom.js';
+import { api, apiPath } from '../api.js';
+import { h, clear, select, newest, toggleDetail } from '../dom.js';
 import { t, fmtTime } from '../i18n.js';
 import { notice } from '../common.js';
 
@@ -32,21 +32,16 @@ export function render(root) {
   }
 
   async function toggle(tr, d) {
-    const nx = tr.nextElementSibling;
-    if (nx && nx.classList.contains('detail')) {
-      nx.remove();
-      return;
-    }
-    const cell = h('td', { colspan: 6 }, t('common.loading'));
-    tr.after(h('tr', { class: 'detail' }, cell));
+    const cell = toggleDetail(tr, 6, t('common.loading'));
+    if (!cell) return;
     try {
-      const full = await api.get(`/api/deadletters/${encodeURIComponent(d.id)}`);
+      const full = await api.get(apiPath('deadletters', d.id));
       const out = h('div', { class: 'replay-msg' });
       const btn = h('button', { type: 'button', class: 'btn primary replay' }, t('dlq.replay'));
       btn.addEventListener('click', async () => {
         btn.disabled = true;
         try {
-          await api.post(`/api/deadletters/${encodeURIComponent(d.id)}/replay`);
+          await api.post(apiPath('deadletters', d.id, 'replay'));
           out.replaceChildren(notice('ok', t('dlq.replayed', { topic: full.topic || d.topic })));
           tr.classList.add('replayed');
         } catch (e) {

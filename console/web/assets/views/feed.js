@@ -4,8 +4,8 @@
 // holds new events back (counted) until resume; the list keeps at most
 // MAX_ROWS rows so a wall screen left on for a shift stays fast.
 
-import { api } from '../api.js';
-import { h, clear, select, debounce, newest } from '../dom.js';
+import { api, apiPath } from '../api.js';
+import { h, clear, select, debounce, newest, toggleDetail } from '../dom.js';
 import { t, fmtTime } from '../i18n.js';
 import { on, isLive } from '../live.js';
 import { opdOptions, notice } from '../common.js';
@@ -58,20 +58,16 @@ export function render(root, params, ctx) {
       h('td', { class: 'mono small' }, ev.source),
       h('td', {}, ev.subject || ''),
       h('td', { class: 'summary' }, ev.summary || ''));
-    tr.addEventListener('click', () => toggleDetail(tr, ev.id));
+    tr.addEventListener('click', () => showEvent(tr, ev.id));
     return tr;
   }
 
-  async function toggleDetail(tr, id) {
-    const nextRow = tr.nextElementSibling;
-    if (nextRow && nextRow.classList.contains('detail')) {
-      nextRow.remove();
-      return;
-    }
+  async function showEvent(tr, id) {
     const pre = h('pre', { class: 'payload' }, t('common.loading'));
-    tr.after(h('tr', { class: 'detail' }, h('td', { colspan: 6 }, pre)));
+    const cell = toggleDetail(tr, 6, pre);
+    if (!cell) return;
     try {
-      pre.textContent = JSON.stringify(await api.get(`/api/events/${encodeURIComponent(id)}`), null, 2);
+      pre.textContent = JSON.stringify(await api.get(apiPath('events', id)), null, 2);
     } catch (e) {
       pre.textContent = t('common.error', { msg: e.message });
     }

@@ -7,7 +7,7 @@
 import { api, session } from '../api.js';
 import { h, clear, newest } from '../dom.js';
 import { t, fmtTime } from '../i18n.js';
-import { badge, fmtCountdown, levelLabel, notice } from '../common.js';
+import { badge, caseHref, fmtCountdown, levelLabel, notice } from '../common.js';
 import { period } from '../period.js';
 
 const SHIFT_STARTS = [7, 15, 23];
@@ -33,7 +33,7 @@ function caseTable(items, id, total = items ? items.length : 0) {
       h('th', {}, t('cases.status')), h('th', {}, t('cases.titlecol')), h('th', {}, t('cases.opened')),
       h('th', {}, t('cases.due')), h('th', {}, t('cases.level')))),
     h('tbody', {}, shown.map((c) => h('tr', { dataset: { id: c.id } },
-      h('td', { class: 'nowrap' }, h('a', { href: `#/case/${c.id}` }, c.human_id)),
+      h('td', { class: 'nowrap' }, h('a', { href: caseHref(c.id) }, c.human_id)),
       h('td', {}, c.opd || '—'), h('td', {}, badge('status', c.status)),
       h('td', {}, c.title), h('td', { class: 'nowrap small' }, fmtTime(c.opened_at)),
       h('td', { class: 'nowrap' }, fmtCountdown(c.working_seconds_left, c.clock)),
