@@ -21,6 +21,7 @@
 
 #include <MQTTAsync.h>
 
+#include "cond.h"
 #include "mqttauth.h"
 #include "util.h"
 
@@ -158,13 +159,7 @@ op_wait(struct mqttpub *m, const char *what, char *err, size_t errlen)
 	enum op_state st;
 	int rc;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += (time_t)(m->timeout_ms / 1000);
-	ts.tv_nsec += (long)(m->timeout_ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	cond_deadline(&ts, m->timeout_ms);
 	pthread_mutex_lock(&m->mtx);
 	rc = 0;
 	while (m->state == OP_WAITING && rc == 0)
@@ -193,7 +188,7 @@ mqttpub_open(const struct mqttpub_config *cfg, char *err, size_t errlen)
 
 	m = xcalloc(1, sizeof(*m));
 	pthread_mutex_init(&m->mtx, NULL);
-	pthread_cond_init(&m->cv, NULL);
+	cond_init_mono(&m->cv);
 	m->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 10000;
 	if (gethostname(host, sizeof(host)) != 0)
 		strlcpy_s(host, "host", sizeof(host));

@@ -11,6 +11,7 @@
 
 #include <libpq-fe.h>
 
+#include "cond.h"
 #include "log.h"
 #include "util.h"
 
@@ -73,7 +74,7 @@ dbpool_new(const char *conninfo, int size)
 	int i;
 
 	pthread_mutex_init(&p->mu, NULL);
-	pthread_cond_init(&p->cv, NULL);
+	cond_init_mono(&p->cv);
 	p->size = size;
 	p->conns = xcalloc((size_t)size, sizeof(*p->conns));
 	for (i = 0; i < size; i++)
@@ -106,8 +107,7 @@ dbpool_get(struct dbpool *p)
 	struct dbc *c = NULL;
 	int i;
 
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += DB_WAIT_MS / 1000;
+	cond_deadline(&until, DB_WAIT_MS);
 	pthread_mutex_lock(&p->mu);
 	while (c == NULL) {
 		for (i = 0; i < p->size && c == NULL; i++)

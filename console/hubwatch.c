@@ -12,6 +12,7 @@
 
 #include <MQTTAsync.h>
 
+#include "cond.h"
 #include "live.h"
 #include "log.h"
 #include "mqttauth.h"
@@ -132,7 +133,6 @@ static void *
 retry_main(void *arg)
 {
 	struct hubwatch *w = arg;
-	struct timespec until;
 	int go;
 
 	pthread_mutex_lock(&w->mu);
@@ -148,10 +148,8 @@ retry_main(void *arg)
 			pthread_mutex_unlock(&w->mu);
 		}
 		pthread_mutex_lock(&w->mu);
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += HUBWATCH_RETRY_S;
 		if (!w->stopping)
-			pthread_cond_timedwait(&w->cv, &w->mu, &until);
+			cond_wait_ms(&w->cv, &w->mu, HUBWATCH_RETRY_S * 1000);
 	}
 	pthread_mutex_unlock(&w->mu);
 	return NULL;
@@ -170,7 +168,7 @@ hubwatch_start(struct console *c)
 
 	w->c = c;
 	pthread_mutex_init(&w->mu, NULL);
-	pthread_cond_init(&w->cv, NULL);
+	cond_init_mono(&w->cv);
 	w->filter = xasprintf("%s/hub/status/+", cfg->site);
 	if (gethostname(host, sizeof(host)) != 0)
 		strlcpy_s(host, "host", sizeof(host));

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "auth.h"
+#include "cond.h"
 #include "db.h"
 #include "log.h"
 #include "util.h"
@@ -464,7 +465,7 @@ live_start(struct console *c)
 	 */
 	l->next_seq = l->oldest = (uint64_t)clock_wall_ms() * 1000;
 	pthread_mutex_init(&l->mu, NULL);
-	pthread_cond_init(&l->cv, NULL);
+	cond_init_mono(&l->cv);
 	pthread_mutex_lock(&l->mu);
 	l->db_up = 0;
 	status_update(l);
@@ -602,7 +603,6 @@ ssize_t
 live_client_read(struct live_client *cl, char *buf, size_t max)
 {
 	struct live *l = cl->l;
-	struct timespec until;
 	int64_t now;
 	size_t n;
 
@@ -626,9 +626,7 @@ live_client_read(struct live_client *cl, char *buf, size_t max)
 			buf_appendf(&cl->out, ": ping\n\n");
 			break;
 		}
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += 1;
-		pthread_cond_timedwait(&l->cv, &l->mu, &until);
+		cond_wait_ms(&l->cv, &l->mu, 1000);
 	}
 	n = cl->out.len - cl->off;
 	if (n > max)

@@ -22,6 +22,7 @@
 #include <cjson/cJSON.h>
 
 #include "jsoncheck.h"
+#include "cond.h"
 #include "log.h"
 #include "mqtt.h"
 #include "util.h"
@@ -560,19 +561,11 @@ casecmd_main(void *arg)
 {
 	struct casecmd *c = arg;
 	struct cmd_item *it;
-	struct timespec ts;
 
 	for (;;) {
 		pthread_mutex_lock(&c->lock);
-		if (c->head == NULL && !c->stopping) {
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += 500 * 1000000L;
-			if (ts.tv_nsec >= 1000000000L) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000L;
-			}
-			pthread_cond_timedwait(&c->cond, &c->lock, &ts);
-		}
+		if (c->head == NULL && !c->stopping)
+			cond_wait_ms(&c->cond, &c->lock, 500);
 		if (c->stopping) {
 			pthread_mutex_unlock(&c->lock);
 			break;
@@ -610,7 +603,7 @@ casecmd_start(const struct casecmd_opts *o)
 	c->connected = store_is_connected(o->store);
 	c->backoff_ms = 200;
 	pthread_mutex_init(&c->lock, NULL);
-	pthread_cond_init(&c->cond, NULL);
+	cond_init_mono(&c->cond);
 	if ((rc = pthread_create(&c->thread, NULL, casecmd_main, c)) != 0) {
 		errno = rc;
 		fatal("casecmd: cannot start thread");

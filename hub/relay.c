@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "cond.h"
 #include "log.h"
 #include "mqtt.h"
 #include "store.h"
@@ -39,18 +40,6 @@ struct relay_ack {
 	struct relay *r;
 	uint64_t round;
 };
-
-static void
-timespec_in(struct timespec *ts, int64_t ms)
-{
-	clock_gettime(CLOCK_REALTIME, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
 
 static void
 relay_done(void *arg, int ok)
@@ -88,7 +77,7 @@ relay_row(void *arg, const struct store_outbox_row *row)
 
 		/* Wait for a quarter of the window, not for every answer. */
 		r->need = r->sent - quota + 1 + (quota - 1) / 4;
-		timespec_in(&ts, ACK_TIMEOUT_MS);
+		cond_deadline(&ts, ACK_TIMEOUT_MS);
 		while (r->acked + r->failed < r->need)
 			if (pthread_cond_timedwait(&r->cond, &r->lock, &ts) ==
 			    ETIMEDOUT)
@@ -126,7 +115,7 @@ relay_round(struct relay *r)
 			store_outbox_done(r->o.store, 1);
 		return n;
 	}
-	timespec_in(&ts, ACK_TIMEOUT_MS);
+	cond_deadline(&ts, ACK_TIMEOUT_MS);
 	pthread_mutex_lock(&r->lock);
 	r->need = r->sent;
 	while (r->acked + r->failed < r->sent)
@@ -158,7 +147,7 @@ relay_main(void *arg)
 
 	for (;;) {
 		pthread_mutex_lock(&r->lock);
-		timespec_in(&ts, wait);
+		cond_deadline(&ts, wait);
 		while (r->wakeups == 0 && !r->stopping)
 			if (pthread_cond_timedwait(&r->cond, &r->lock, &ts) ==
 			    ETIMEDOUT)
@@ -197,7 +186,7 @@ relay_start(const struct relay_opts *o)
 
 	r->o = *o;
 	pthread_mutex_init(&r->lock, NULL);
-	pthread_cond_init(&r->cond, NULL);
+	cond_init_mono(&r->cond);
 	r->wakeups = 1; /* relay what a previous run left behind */
 	if ((rc = pthread_create(&r->thread, NULL, relay_main, r)) != 0) {
 		errno = rc;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cond.h"
 #include "journal.h"
 #include "log.h"
 #include "router.h"
@@ -206,13 +207,7 @@ writer_wait(struct writer *w, int64_t timeout_ms)
 	struct timespec ts;
 	int stopping;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += timeout_ms / 1000;
-	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	cond_deadline(&ts, timeout_ms);
 	pthread_mutex_lock(&w->lock);
 	atomic_store(&w->sleeping, 1);
 	/* Appended since we last looked (and so maybe not signalled)? */
@@ -371,7 +366,7 @@ writer_start(const struct writer_opts *o)
 	w->o = *o;
 	w->router = o->router;
 	pthread_mutex_init(&w->lock, NULL);
-	pthread_cond_init(&w->cond, NULL);
+	cond_init_mono(&w->cond);
 	w->batch = store_batch_new();
 	w->idset_size = (size_t)1 << IDSET_BITS;
 	while (w->idset_size < o->batch_max * 4)
