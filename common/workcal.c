@@ -89,17 +89,10 @@ date_valid(int y, int m, int d)
 	return d <= mdays[m - 1] + (m == 2 && leap(y));
 }
 
-/* Howard Hinnant's days_from_civil, proleptic Gregorian. */
 int64_t
 workcal_day_from_ymd(int y, int m, int d)
 {
-	int64_t yy = (int64_t)y - (m <= 2);
-	int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
-	int64_t yoe = yy - era * 400;
-	int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-
-	return era * 146097 + doe - 719468;
+	return time_days_from_civil(y, m, d);
 }
 
 /*

@@ -4,8 +4,8 @@
  * "offline" as their will and on a clean stop; hub/mqtt.c). Any instance
  * online: online; all known ones offline: offline; not connected to the
  * broker or no instance known: unknown. Changes go to live_set_hub().
- * The only console module that sees Paho (besides simpulctl's publisher
- * the dead-letter replay reuses). Reconnects by itself.
+ * The only console module that sees Paho (besides common/mqttpub, which
+ * the dead-letter replay uses). Reconnects by itself.
  */
 #ifndef SIMPUL_CONSOLE_HUBWATCH_H
 #define SIMPUL_CONSOLE_HUBWATCH_H

@@ -97,6 +97,8 @@ int case_opd_valid(const char *s);
  * case commands, simpulctl and the console find a case.
  */
 int case_ref_is_id(const char *ref);
+/* Longest case reference accepted anywhere: a case number or an id. */
+#define CASE_REF_MAX 64
 
 /*
  * Decides one action on a case that is in status from, whose responsible

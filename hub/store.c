@@ -1460,9 +1460,6 @@ store_escalate(struct store *s, int limit)
 
 /* --- case actions ---------------------------------------------------- */
 
-/* Longest case reference accepted: a human id or a decimal id. */
-#define CASE_REF_MAX 64
-
 static int
 case_refuse(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

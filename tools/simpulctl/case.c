@@ -41,7 +41,6 @@
 
 #define CASE_LIMIT_DEFAULT	50
 #define CASE_LIMIT_MAX		10000
-#define CASE_REF_MAX		64
 #define CASE_ACTOR_MAX		100
 
 static void
