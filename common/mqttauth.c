@@ -22,6 +22,21 @@ on_tls_error(const char *str, size_t len, void *u)
 	return 0;
 }
 
+static void
+on_paho_trace(enum MQTTASYNC_TRACE_LEVELS level, char *message)
+{
+	/* Paho prints a banner at a lower level when tracing starts. */
+	if (level >= MQTTASYNC_TRACE_ERROR)
+		log_warnx("paho: %s", message);
+}
+
+void
+mqtt_trace_errors(void)
+{
+	MQTTAsync_setTraceLevel(MQTTASYNC_TRACE_ERROR);
+	MQTTAsync_setTraceCallback(on_paho_trace);
+}
+
 void
 mqtt_auth_apply(const struct mqtt_auth *a, MQTTAsync_connectOptions *co,
     MQTTAsync_SSLOptions *ssl)

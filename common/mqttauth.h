@@ -23,4 +23,14 @@
 void mqtt_auth_apply(const struct mqtt_auth *a, MQTTAsync_connectOptions *co,
     MQTTAsync_SSLOptions *ssl);
 
+/*
+ * Sets Paho's process-wide trace to errors only, each logged as
+ * "paho: <message>". Called before creating a client. At its default
+ * level Paho formats a line for every packet sent and received into an
+ * in-memory trace ring, under one lock for the whole process; nobody
+ * reads that ring unless tracing is switched on (MQTT_C_CLIENT_TRACE),
+ * and the formatting cost the hub measurable CPU per message (docs/bench.md).
+ */
+void mqtt_trace_errors(void);
+
 #endif

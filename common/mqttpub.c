@@ -196,6 +196,7 @@ mqttpub_open(const struct mqttpub_config *cfg, char *err, size_t errlen)
 	host[strcspn(host, ".")] = '\0';
 	snprintf(id, sizeof(id), "%s-%s-%ld", cfg->id_prefix, host,
 	    (long)getpid());
+	mqtt_trace_errors();
 	rc = MQTTAsync_createWithOptions(&m->client, cfg->auth.uri, id,
 	    MQTTCLIENT_PERSISTENCE_NONE, NULL, &cro);
 	if (rc != MQTTASYNC_SUCCESS) {

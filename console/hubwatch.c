@@ -174,6 +174,7 @@ hubwatch_start(struct console *c)
 		strlcpy_s(host, "host", sizeof(host));
 	host[sizeof(host) - 1] = '\0';
 	id = xasprintf("simpul-console-%s-%ld", host, (long)getpid());
+	mqtt_trace_errors();
 	rc = MQTTAsync_create(&w->client, cfg->mqtt_uri, id,
 	    MQTTCLIENT_PERSISTENCE_NONE, NULL);
 	free(id);

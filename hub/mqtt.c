@@ -255,6 +255,7 @@ mqtt_new(const struct mqtt_opts *o, mqtt_message_fn fn, void *arg)
 	co.sendWhileDisconnected = 0;
 	co.maxBufferedMessages = o->max_inflight > 0 ? o->max_inflight * 2 :
 	    10000;
+	mqtt_trace_errors();
 	rc = MQTTAsync_createWithOptions(&m->client, m->o.uri, m->o.client_id,
 	    MQTTCLIENT_PERSISTENCE_NONE, NULL, &co);
 	if (rc != MQTTASYNC_SUCCESS)

@@ -421,6 +421,7 @@ publisher_new(const struct publisher_config *cfg)
 	co.deleteOldestMessages = 0;
 	co.restoreMessages = 0;
 	co.persistQoS0 = 0;
+	mqtt_trace_errors();
 	rc = MQTTAsync_createWithOptions(&p->client, p->uri, p->client_id,
 	    MQTTCLIENT_PERSISTENCE_NONE, NULL, &co);
 	if (rc != MQTTASYNC_SUCCESS) {

@@ -360,6 +360,7 @@ subscriber_run(const struct subscriber_config *cfg,
 	pthread_mutex_init(&s.mtx, NULL);
 	cond_init_mono(&s.cv);
 
+	mqtt_trace_errors();
 	if (MQTTAsync_createWithOptions(&s.client, cfg->uri, cfg->client_id,
 	    MQTTCLIENT_PERSISTENCE_NONE, NULL, &co) != MQTTASYNC_SUCCESS) {
 		log_warnx("subscriber: cannot create client uri=%s", cfg->uri);
