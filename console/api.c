@@ -548,11 +548,12 @@ h_replay(struct req *r, struct answer *a, char **seg)
 	rp.publish = mqttpub_publish_once;
 	rp.arg = &mc;
 	err[0] = '\0';
-	pthread_mutex_lock(&r->c->store_mu);
-	if (store_ping(r->c->store) == -1)
-		(void)store_connect(r->c->store);
-	rc = store_dead_letter_replay(r->c->store, &rp, err, sizeof(err));
-	pthread_mutex_unlock(&r->c->store_mu);
+	pthread_mutex_lock(&r->c->replay_mu);
+	if (store_ping(r->c->replay_store) == -1)
+		(void)store_connect(r->c->replay_store);
+	rc = store_dead_letter_replay(r->c->replay_store, &rp, err,
+	    sizeof(err));
+	pthread_mutex_unlock(&r->c->replay_mu);
 	detail = xasprintf("{\"result\": %d}", (int)rc);
 	if (rc != STORE_REPLAY_NONE)
 		auth_audit(r, NULL, "deadletter_replay", seg[1], detail);

@@ -24,6 +24,13 @@ struct console {
 	struct dbpool *pool;
 	struct store *store;     /* case actions (store_case_act) */
 	pthread_mutex_t store_mu;
+	/*
+	 * Dead-letter replays have their own connection: a replay holds its
+	 * transaction open until the broker acknowledges (up to 10 s when the
+	 * broker is slow), and case actions must not wait behind it.
+	 */
+	struct store *replay_store;
+	pthread_mutex_t replay_mu;
 	struct live *live;
 	struct filecache *boundary;  /* [console] boundary_geojson (api.c) */
 	struct filecache *geofences; /* [console] geofences_geojson */

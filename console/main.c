@@ -96,6 +96,10 @@ run(struct console *c)
 	if (store_connect(c->store) == -1)
 		log_warnx("console: PostgreSQL is down; case actions retry "
 		    "when it is back");
+	/* Connected at the first replay. */
+	c->replay_store = store_new(c->cfg->pg_conninfo, "console",
+	    c->cfg->site);
+	pthread_mutex_init(&c->replay_mu, NULL);
 	if ((c->live = live_start(c)) == NULL)
 		goto out;
 	hw = hubwatch_start(c);
@@ -121,6 +125,8 @@ out:
 	live_stop(c->live);
 	store_free(c->store);
 	pthread_mutex_destroy(&c->store_mu);
+	store_free(c->replay_store);
+	pthread_mutex_destroy(&c->replay_mu);
 	dbpool_free(c->pool);
 	api_fini(c);
 	auth_fini(c);

@@ -404,6 +404,37 @@ it_sql_wait 30 "select count(*) from dead_letter" 2
 it_assert_eq "$(it_sql "select replayed_by from dead_letter where id = $DL")" console:op1 "marked replayed by console:op1"
 it_assert_eq "$(it_sql "select count(*) from console_audit where action = 'deadletter_replay' and user_name = 'op1'")" 1 "the replay is audited"
 
+# A replay keeps its transaction open until the broker acknowledges; with
+# the broker stopped (SIGSTOP: connections hang, nothing is refused) it
+# waits out its 10 s. A case action meanwhile must not wait behind it.
+jq -c --arg t "$(date -u +%Y-%m-%dT%H:%M:%SZ)" '.id = "replay-wait-1" | .opd = "dishub"
+    | .source = "/karo/dishub/it" | .time = $t | .subject = "PGD-IT-REPLAY"
+    | .data.complaint_id = "PGD-IT-REPLAY"' "$SIMPUL_SRC/tests/data/events/valid/complaint.created.json" >"$IT_DIR/c3.json"
+it_as adapter-dishub mosquitto_pub -q 1 -t "karo/ev/dishub/it/complaint.created" -f "$IT_DIR/c3.json"
+it_sql_wait 60 "select count(*) from case_record where 'replay-wait-1' = any (source_event_ids) and status = 'new'" 1
+CASE3=$(it_sql "select human_id from case_record where 'replay-wait-1' = any (source_event_ids)")
+MQ_PID=$(cat "$IT_DIR/run/mosquitto.pid")
+kill -STOP "$MQ_PID"
+curl -s -o "$IT_DIR/replay2.body" -w '%{http_code}' -X POST -b "$IT_DIR/jar.op1" \
+    -H "X-CSRF-Token: $(cat "$IT_DIR/csrf.op1")" -H "Origin: $BASE" \
+    "$BASE/api/deadletters/$DL/replay" >"$IT_DIR/replay2.code" &
+RP=$!
+replay_holds() # the dead letter's row is locked by the replay
+{
+	[ "$(it_sql "select count(*) from (select 1 from dead_letter where id = $DL for update skip locked) l")" = 0 ]
+}
+it_wait_for 10 "the replay holding its dead letter" replay_holds
+post op1 "/api/cases/$CASE3/verify" '{"note": "while a replay waits"}'
+expect 200 "a case action while a replay waits for the broker"
+kill -0 "$RP" 2>/dev/null && it_pass "... answered before the replay" ||
+    it_fail "the case action answered only after the replay"
+kill -CONT "$MQ_PID"
+wait "$RP"
+case $(cat "$IT_DIR/replay2.code") in
+200|502) it_pass "the stalled replay answers ($(cat "$IT_DIR/replay2.code"))" ;;
+*) it_fail "the stalled replay: HTTP $(cat "$IT_DIR/replay2.code"): $(head -c 300 "$IT_DIR/replay2.body")" ;;
+esac
+
 # --- sign-out -----------------------------------------------------------------
 post sup1 /api/logout ''
 expect 200 "sup1 signs out"
