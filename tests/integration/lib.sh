@@ -403,6 +403,29 @@ it_assert_ok()
 	fi
 }
 
+# it_assert_grep FILE MSG GREP-ARGS...: grep GREP-ARGS finds a line in FILE.
+it_assert_grep()
+{
+	local f=$1 msg=$2
+
+	shift 2
+	if grep -q "$@" "$f"; then
+		it_pass "$msg"
+	else
+		it_fail "$msg: no match for '$*' in: $(head -c 600 "$f")"
+	fi
+}
+
+# it_assert_json FILE MSG: FILE holds exactly one JSON text.
+it_assert_json()
+{
+	if jq -se 'length == 1' "$1" >/dev/null 2>&1; then
+		it_pass "$2 is valid JSON"
+	else
+		it_fail "$2 is not one valid JSON text: $(head -c 400 "$1")"
+	fi
+}
+
 # it_wait_for TIMEOUT_S DESCRIPTION CMD...: run CMD every 0.2 s until it
 # succeeds (0) or TIMEOUT_S passes (1, counted as a failure).
 it_wait_for()

@@ -32,28 +32,6 @@ ctl()
 	fi
 }
 
-# has FILE MSG GREP-ARGS...: FILE matches.
-has()
-{
-	local f=$1 msg=$2
-
-	shift 2
-	if grep -q "$@" "$f"; then
-		it_pass "$msg"
-	else
-		it_fail "$msg: no match for '$*' in: $(head -c 600 "$f")"
-	fi
-}
-
-json_ok()
-{
-	if python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$1" 2>/dev/null; then
-		it_pass "$2 is valid JSON"
-	else
-		it_fail "$2 is not valid JSON: $(head -c 400 "$1")"
-	fi
-}
-
 # rr WHO ACTION PAYLOAD CORR [RESPONSE-TOPIC]: one MQTT v5 request on
 # karo/cmd/WHO/case/ACTION with a response topic and correlation data
 # CORR. Sets RESP (the answer's payload) and RCORR (its correlation data);
@@ -143,7 +121,7 @@ it_assert_eq "$(case_field "$A" status)" verified "$A is verified in case_record
 it_assert_eq "$(it_sql "select actor || ' ' || actor_kind || ' ' || action || ' ' || from_status || '>' || to_status from case_history h join case_record c on c.id = h.case_id where c.human_id = '$A' order by h.id desc limit 1")" \
     "operator:budi operator verify new>verified" "a case_history row records who verified"
 it_wait_for 15 "the verify message on karo/case/$O/$A" grep -q "^karo/case/$O/$A .*\"action\" : \"verify\".*\"status\" : \"verified\"" "$SUBLOG"
-has "$SUBLOG" "the case message names the actor" "^karo/case/$O/$A .*\"actor\" : \"operator:budi\""
+it_assert_grep "$SUBLOG" "the case message names the actor" "^karo/case/$O/$A .*\"actor\" : \"operator:budi\""
 due_verify=$(case_field "$A" due_at)
 
 rr "$O" acknowledge "{\"case\":\"$A\"}" corr-early
@@ -238,11 +216,11 @@ it_assert_eq "$RESP" "" "no answer on another requester's response topic"
 RR_WAIT=3 rr cc verify "{\"case\":\"$C\"}" corr-ingest karo/ev/dishub/x/complaint.created
 it_assert_eq "$RESP" "" "no answer on an ingest topic"
 it_assert_eq "$(case_field "$C" status)" new "requests with a foreign response topic were not executed"
-has "$IT_DIR/log/hub1.log" "the hub logs the dropped request" 'dropped, not executed: its response topic is not under karo/resp/cc/'
+it_assert_grep "$IT_DIR/log/hub1.log" "the hub logs the dropped request" 'dropped, not executed: its response topic is not under karo/resp/cc/'
 # No response topic: executed, not answered.
 it_as operator mosquitto_pub -V 5 -q 1 -t karo/cmd/cc/case/verify -m "{\"case\":\"$C\"}"
 it_sql_wait 15 "select status from case_record where human_id = '$C'" verified && it_pass "a request without a response topic is executed"
-has "$IT_DIR/log/hub1.log" "the hub logs that it cannot answer" 'has no response topic; it is executed without an answer'
+it_assert_grep "$IT_DIR/log/hub1.log" "the hub logs that it cannot answer" 'has no response topic; it is executed without an answer'
 
 # Commands are never journaled or stored as events.
 it_assert_eq "$(it_sql "select count(*) from event where topic like 'karo/cmd/%'") $(it_sql "select count(*) from dead_letter where topic like 'karo/cmd/%'")" \
@@ -263,16 +241,16 @@ it_assert_eq "$ok/$(case_field "$B" status)" "1/verified" "after PostgreSQL is b
 
 # --- simpulctl case act ---------------------------------------------------------
 ctl 0 "case act verify" case act "$E" verify --as operator --actor budi
-has "$OUT" "act says what the case is now" "case $E is now verified"
+it_assert_grep "$OUT" "act says what the case is now" "case $E is now verified"
 ctl 1 "an OPD cannot verify" case act "$E" verify --as opd:dishub
-has "$ERR" "the refusal says why" 'refused: cannot verify a case that is verified: it is verified already'
+it_assert_grep "$ERR" "the refusal says why" 'refused: cannot verify a case that is verified: it is verified already'
 ctl 1 "acknowledge before assignment" case act "$E" acknowledge --as opd:dishub
-has "$ERR" "refusal names the missing step" 'refused: cannot acknowledge a case that is verified: assign it first'
+it_assert_grep "$ERR" "refusal names the missing step" 'refused: cannot acknowledge a case that is verified: assign it first'
 ctl 0 "case act assign --opd dishub --json" case act "$E" assign --opd dishub --as operator --actor budi --json
-has "$OUT" "JSON of the assigned case" '"status" : "assigned"'
-json_ok "$OUT" "case act --json"
+it_assert_grep "$OUT" "JSON of the assigned case" '"status" : "assigned"'
+it_assert_json "$OUT" "case act --json"
 ctl 1 "dinkes cannot acknowledge a dishub case" case act "$E" acknowledge --as opd:dinkes --actor eve
-has "$ERR" "refusal names both OPDs" 'cannot acknowledge: the case is assigned to dishub, not to dinkes'
+it_assert_grep "$ERR" "refusal names both OPDs" 'cannot acknowledge: the case is assigned to dishub, not to dinkes'
 ctl 0 "dishub acknowledges" case act "$E" acknowledge --as opd:dishub --actor sinta
 ctl 1 "resolve without a note" case act "$E" resolve --as opd:dishub --actor sinta
 ctl 0 "resolve by numeric id" case act "$EID" resolve --note "lampu diganti" --as opd:dishub --actor sinta
@@ -281,7 +259,7 @@ it_assert_eq "$(it_sql "select string_agg(actor || ':' || action, ',' order by h
     "simpulctl wrote the same history rows as the MQTT path"
 it_wait_for 15 "the hub to relay the resolve message of $E" grep -q "^karo/case/dishub/$E .*\"action\" : \"resolve\".*\"actor\" : \"opd:dishub:sinta\"" "$SUBLOG"
 ctl 1 "an unknown case" case act KRO-2026-999999 verify --as operator
-has "$ERR" "says there is no such case" 'refused: no case KRO-2026-999999'
+it_assert_grep "$ERR" "says there is no such case" 'refused: no case KRO-2026-999999'
 ctl 2 "an unknown action" case act "$E" frobnicate --as operator
 ctl 2 "escalate is not an action of simpulctl" case act "$E" escalate --as supervisor
 ctl 2 "a bad role" case act "$E" close --as king
@@ -296,28 +274,28 @@ it_assert_eq "$(case_field "$E" status)" resolved "failed and refused commands c
 # One case overdue by hand (the hub scans only at start, see hub_conf).
 it_sql "update case_record set due_at = now() - interval '1 hour' where human_id = '$B'"
 ctl 0 "case list (open cases)" case list
-has "$OUT" "human list has a header" -E '^CASE +STATUS +OPD +SEVERITY +DUE \(UTC\) +LEVEL +TITLE'
-has "$OUT" "the overdue case is marked" -E "^$B +verified .* OVERDUE "
+it_assert_grep "$OUT" "human list has a header" -E '^CASE +STATUS +OPD +SEVERITY +DUE \(UTC\) +LEVEL +TITLE'
+it_assert_grep "$OUT" "the overdue case is marked" -E "^$B +verified .* OVERDUE "
 it_assert_eq "$(grep -c "^$D " "$OUT")" 0 "the rejected case is not open"
 ctl 0 "case list --status all --json" case list --status all --json
-json_ok "$OUT" "case list --json"
+it_assert_json "$OUT" "case list --json"
 it_assert_eq "$(grep -c '"human_id": "KRO-' "$OUT")" $N "all $N cases"
 ctl 0 "case list --due-before 0s --json" case list --due-before 0s --json
 it_assert_eq "$(grep -c '"human_id": ' "$OUT")/$(grep -c "\"human_id\": \"$B\".*\"overdue\": true" "$OUT")" "1/1" "only the overdue case, marked overdue"
 ctl 0 "case list --opd dishub --status resolved" case list --opd dishub --status resolved
-has "$OUT" "lists the resolved dishub case" -E "^$E +resolved +dishub "
+it_assert_grep "$OUT" "lists the resolved dishub case" -E "^$E +resolved +dishub "
 ctl 0 "case list --status closed (none)" case list --status closed
-has "$ERR" "says nothing matched" 'no cases match'
+it_assert_grep "$ERR" "says nothing matched" 'no cases match'
 ctl 2 "case list --status bogus" case list --status bogus
 ctl 2 "case list --due-before nonsense" case list --due-before yesterday
 ctl 0 "case show --json" case show "$E" --json
-json_ok "$OUT" "case show --json"
+it_assert_json "$OUT" "case show --json"
 it_assert_eq "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["case"]["human_id"], d["case"]["status"], len(d["history"]), len(d["escalations"]), len(d["case"]["source_event_ids"]) >= 1)' "$OUT")" \
     "$E resolved 5 0 True" "show --json: the case, five history rows, no escalations, its source event"
 ctl 0 "case show (human)" case show "$EID"
-has "$OUT" "human show names the case" "^case $E (id $EID)"
-has "$OUT" "human show lists the history" -E '^  [0-9T:.Z-]+ +opd:dishub:sinta +opd +acknowledge '
-has "$OUT" "human show lists the source events" -E '^  ca-[0-9]+$'
+it_assert_grep "$OUT" "human show names the case" "^case $E (id $EID)"
+it_assert_grep "$OUT" "human show lists the history" -E '^  [0-9T:.Z-]+ +opd:dishub:sinta +opd +acknowledge '
+it_assert_grep "$OUT" "human show lists the source events" -E '^  ca-[0-9]+$'
 ctl 1 "case show of an unknown case" case show KRO-2026-999999
 
 # --- simpulctl calendar ---------------------------------------------------------
@@ -329,17 +307,17 @@ due_before=$(case_field "$F" due_at)
 ctl 0 "calendar list --year (empty)" calendar list --year "${day%%-*}" --json
 it_assert_eq "$(tr -d '\n' <"$OUT")" "[]" "no holidays yet"
 ctl 0 "calendar add" calendar add "$day" "Libur uji" --actor it
-has "$OUT" "add reports the deadlines it moved" -E "^$day is a holiday now \\(Libur uji\\); [1-9][0-9]* open cases? got a new deadline$"
+it_assert_grep "$OUT" "add reports the deadlines it moved" -E "^$day is a holiday now \\(Libur uji\\); [1-9][0-9]* open cases? got a new deadline$"
 it_assert_eq "$(it_sql "select due_at > '$due_before'::timestamptz and due_at = simpul_policy_deadline(policy, deadline_kind, clock_started_at) from case_record where human_id = '$F'")" t \
     "$F's deadline moved a working day later"
 it_wait_for 15 "the due_changed message of $F" grep -q "^karo/case/[a-z]*/$F .*\"action\" : \"due_changed\"" "$SUBLOG"
 it_assert_eq "$(it_sql "select created_by from holiday where day = '$day'")" it "the holiday records who added it"
 ctl 1 "adding the same day again" calendar add "$day" "Lagi"
-has "$ERR" "says it is a holiday already" "$day is a holiday already: Libur uji"
+it_assert_grep "$ERR" "says it is a holiday already" "$day is a holiday already: Libur uji"
 ctl 0 "calendar list --year" calendar list --year "${day%%-*}"
-has "$OUT" "list shows the day and name" -E "^$day +[A-Z][a-z]+ +Libur uji +it "
+it_assert_grep "$OUT" "list shows the day and name" -E "^$day +[A-Z][a-z]+ +Libur uji +it "
 ctl 0 "calendar remove" calendar remove "$day" --actor it
-has "$OUT" "remove reports the deadlines it moved" "$day is no longer a holiday (was Libur uji)"
+it_assert_grep "$OUT" "remove reports the deadlines it moved" "$day is no longer a holiday (was Libur uji)"
 it_assert_eq "$(case_field "$F" due_at)" "$due_before" "$F's deadline is back where it was"
 ctl 1 "removing a day that is no holiday" calendar remove "$day"
 ctl 2 "a date that does not exist" calendar add 2026-02-30 "Tidak ada"
@@ -350,19 +328,19 @@ it_assert_eq "$(it_sql "select name from holiday where day = '2031-01-01'")" "';
 good=$IT_DIR/libur-2031.txt
 printf '# Libur nasional 2031 (uji)\n\n2031-01-01\tTahun Baru Masehi\n2031-05-01,Hari Buruh\n 2031-08-17 , Hari Kemerdekaan RI \n' >"$good"
 ctl 0 "calendar import" calendar import "$good" --actor it
-has "$OUT" "import counts what it did" "2 added, 1 renamed, 0 unchanged"
+it_assert_grep "$OUT" "import counts what it did" "2 added, 1 renamed, 0 unchanged"
 it_assert_eq "$(it_sql "select string_agg(day || '=' || name, ';' order by day) from holiday where day >= '2031-01-01'")" \
     "2031-01-01=Tahun Baru Masehi;2031-05-01=Hari Buruh;2031-08-17=Hari Kemerdekaan RI" "the file's holidays, names trimmed"
 ctl 0 "importing again changes nothing" calendar import "$good" --json
-has "$OUT" "all unchanged" '"added": 0, "renamed": 0, "unchanged": 3'
+it_assert_grep "$OUT" "all unchanged" '"added": 0, "renamed": 0, "unchanged": 3'
 bad=$IT_DIR/bad.txt
 printf '2032-01-01\tTahun Baru\n2032-02-30\tTidak ada\n2032-05-01\tHari Buruh\nhanya teks\n2032-01-01,Lagi\n' >"$bad"
 before=$(it_sql "select count(*) from holiday")
 ctl 1 "an import with bad lines" calendar import "$bad"
-has "$ERR" "line 2 is reported as file:line" "^$bad:2: '2032-02-30' is not a date"
-has "$ERR" "line 4 is reported" "^$bad:4: expected YYYY-MM-DD, a tab or a comma, and the name"
-has "$ERR" "a repeated date is reported" "^$bad:5: 2032-01-01 is on line 1 already"
-has "$ERR" "and nothing changed" 'refused: nothing changed'
+it_assert_grep "$ERR" "line 2 is reported as file:line" "^$bad:2: '2032-02-30' is not a date"
+it_assert_grep "$ERR" "line 4 is reported" "^$bad:4: expected YYYY-MM-DD, a tab or a comma, and the name"
+it_assert_grep "$ERR" "a repeated date is reported" "^$bad:5: 2032-01-01 is on line 1 already"
+it_assert_grep "$ERR" "and nothing changed" 'refused: nothing changed'
 it_assert_eq "$(it_sql "select count(*) from holiday")/$(it_sql "select count(*) from holiday where day = '2032-01-01'")" "$before/0" "no holiday of the bad file was stored"
 ctl 2 "calendar add without a name" calendar add 2032-01-01
 ctl 2 "calendar bogus" calendar bogus
