@@ -199,24 +199,14 @@ osmand_http_notify(void *cls, struct MHD_Connection *conn,
 	atomic_fetch_sub(&h->connections, 1);
 }
 
+/* A plain-text answer; a 405 names the methods (RFC 9110 wants Allow). */
 static enum MHD_Result
 osmand_http_answer(struct MHD_Connection *conn, unsigned int status,
     const char *text)
 {
-	struct MHD_Response *resp;
-	enum MHD_Result r;
-
-	resp = MHD_create_response_from_buffer(strlen(text), (void *)text,
-	    MHD_RESPMEM_MUST_COPY);
-	if (resp == NULL)
-		return MHD_NO;
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-	    "text/plain; charset=utf-8");
-	if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "5");
-	r = MHD_queue_response(conn, status, resp);
-	MHD_destroy_response(resp);
-	return r;
+	return webserver_answer(conn, status, "text/plain; charset=utf-8",
+	    text, status == MHD_HTTP_METHOD_NOT_ALLOWED ? "GET, POST" : NULL,
+	    "5");
 }
 
 /* 1 when the body is JSON: by its Content-Type, or by its first byte. */

@@ -158,6 +158,7 @@ it_assert_eq "$(http '/?lat=1.0&lon=2.0')" "400 missing id" "OsmAnd without id: 
 it_assert_eq "$(http '/?id=902064&lat=91.0&lon=2.0')" "400 lat out of range" "OsmAnd lat out of range: 400"
 it_assert_eq "$(http '/?id=999999&lat=1.0&lon=2.0&timestamp=1377177267')" "403 unknown device" "OsmAnd unknown device: 403"
 it_assert_eq "$(http '/?id=902064' -X PUT)" "405 use GET or POST" "OsmAnd PUT: 405"
+it_assert_eq "$(curl -s -o /dev/null -D - -X PUT "http://127.0.0.1:$HTTP/?id=902064" | tr -d '\r' | sed -n 's/^[Aa]llow: //p')" "GET, POST" "... with Allow: GET, POST"
 head -c 70000 /dev/zero | tr '\0' a >"$IT_DIR/big.body"
 it_assert_eq "$(http '/' --data-binary @"$IT_DIR/big.body")" "413 body too large" "OsmAnd body over 64 KiB: 413"
 
