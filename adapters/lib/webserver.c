@@ -20,9 +20,7 @@ webserver_start(const struct webserver_opts *o, int *port)
 	unsigned int flags;
 
 	flags = MHD_USE_THREAD_PER_CONNECTION |
-	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
-	if (o->poll)
-		flags |= MHD_USE_POLL;
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG;
 	if (o->addr->ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	sigemptyset(&block);

@@ -9,6 +9,8 @@
  * lets a handler simply block until the broker has acknowledged the events
  * of its request before it answers. The library's threads block SIGTERM,
  * SIGINT and SIGHUP, so those keep going to the main thread (adapter.h).
+ * Each connection's thread waits with poll(2), not select(2), which fails
+ * once descriptors pass FD_SETSIZE (1,024).
  *
  * The only users of this header are modules that include <microhttpd.h>
  * themselves; everything else speaks the adapter's own types.
@@ -28,7 +30,6 @@ struct webserver_opts {
 	const struct sockaddr_storage *addr;	/* from httpd_sockaddr() */
 	long max_connections;
 	int64_t idle_timeout_ms;	/* rounded up to whole seconds */
-	int poll;		/* poll(2), not select(2), per connection */
 	MHD_AccessHandlerCallback handler;
 	void *arg;		/* of handler and completed */
 	MHD_RequestCompletedCallback completed;

@@ -1181,7 +1181,6 @@ open311_new(const struct open311_config *cfg)
 	wo.addr = &ss;
 	wo.max_connections = cfg->max_connections;
 	wo.idle_timeout_ms = cfg->connection_timeout_ms;
-	wo.poll = 1; /* no FD_SETSIZE limit on descriptors */
 	wo.handler = open311_handler;
 	wo.completed = open311_completed;
 	wo.arg = o;
