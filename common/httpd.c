@@ -360,7 +360,7 @@ httpd_start(const struct httpd_opts *o)
 	struct sockaddr_in6 sin6;
 	struct sockaddr *sa;
 	const union MHD_DaemonInfo *di;
-	sigset_t block, old;
+	sigset_t old;
 	char host[INET6_ADDRSTRLEN], err[256];
 	unsigned int flags;
 	int port, rc;
@@ -426,11 +426,7 @@ httpd_start(const struct httpd_opts *o)
 	di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
 	h->port = di != NULL ? di->port : port;
 
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &block, &old);
+	signals_block_stop(&old);
 	rc = pthread_create(&h->thread, NULL, httpd_main, h);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {

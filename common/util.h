@@ -14,6 +14,7 @@
 #ifndef SIMPUL_UTIL_H
 #define SIMPUL_UTIL_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -90,5 +91,13 @@ int buf_appendf(struct buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Makes data a C string (appends a NUL not counted in len). */
 int buf_terminate(struct buf *b);
+
+/*
+ * Blocks SIGTERM, SIGINT and SIGHUP in the calling thread and puts the
+ * previous mask into *old. Threads started before the mask is restored
+ * (pthread_sigmask(SIG_SETMASK, old, NULL)) inherit it, so that those
+ * signals keep going to the main thread, whose handlers stop the daemon.
+ */
+void signals_block_stop(sigset_t *old);
 
 #endif

@@ -335,7 +335,7 @@ osmand_http_start(const struct osmand_http_config *cfg,
 	struct osmand_http *h;
 	struct addrinfo hints, *res = NULL;
 	const union MHD_DaemonInfo *di;
-	sigset_t block, old;
+	sigset_t old;
 	char host[256], port[16];
 	unsigned int flags;
 	int r;
@@ -365,11 +365,7 @@ osmand_http_start(const struct osmand_http_config *cfg,
 	    MHD_USE_ERROR_LOG;
 	if (res->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &block, &old);
+	signals_block_stop(&old);
 	h->d = MHD_start_daemon(flags, 0, NULL, NULL,
 	    osmand_http_access, h,
 	    MHD_OPTION_EXTERNAL_LOGGER, osmand_http_log, h,

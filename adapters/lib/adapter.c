@@ -314,7 +314,7 @@ adapter_start(struct adapter *ad)
 {
 	struct adapter_config *ac = ad->ac;
 	struct publisher_config pc;
-	sigset_t block, old;
+	sigset_t old;
 	char *persist = NULL, *status = NULL;
 	int rv = -1;
 
@@ -338,11 +338,7 @@ adapter_start(struct adapter *ad)
 	    INT32_MAX : ac->mqtt_session_expiry / 1000);
 	pc.retry_max_s = (int)(ac->mqtt_retry_max / 1000);
 
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &block, &old);
+	signals_block_stop(&old);
 	ad->pub = publisher_new(&pc);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (ad->pub == NULL)

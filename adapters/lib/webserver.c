@@ -16,18 +16,14 @@ webserver_start(const struct webserver_opts *o, int *port)
 {
 	const union MHD_DaemonInfo *di;
 	struct MHD_Daemon *d;
-	sigset_t block, old;
+	sigset_t old;
 	unsigned int flags;
 
 	flags = MHD_USE_THREAD_PER_CONNECTION |
 	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG;
 	if (o->addr->ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &block, &old);
+	signals_block_stop(&old);
 	d = MHD_start_daemon(flags, 0, NULL, NULL, o->handler, o->arg,
 	    MHD_OPTION_EXTERNAL_LOGGER, httpd_mhd_logger,
 	    (void *)(uintptr_t)o->name,
