@@ -9,13 +9,12 @@
  * (cond_wait_ms()); a wait with one deadline across several wake-ups takes
  * it from cond_deadline() and calls pthread_cond_timedwait() itself.
  */
-#include <time.h>
-
 #ifndef SIMPUL_COND_H
 #define SIMPUL_COND_H
 
 #include <pthread.h>
 #include <stdint.h>
+#include <time.h>
 
 /* pthread_cond_init() on CLOCK_MONOTONIC; pthread_cond_destroy() frees. */
 void cond_init_mono(pthread_cond_t *c);

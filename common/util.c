@@ -232,7 +232,9 @@ parse_utc_offset(const char *s, int *minutes)
 		*minutes = 0;
 		return 0;
 	}
-	if (strlen(s) != 6 || (s[0] != '+' && s[0] != '-') || s[3] != ':')
+	if (strlen(s) != 6 || (s[0] != '+' && s[0] != '-') || s[3] != ':' ||
+	    !isdigit((unsigned char)s[1]) || !isdigit((unsigned char)s[2]) ||
+	    !isdigit((unsigned char)s[4]) || !isdigit((unsigned char)s[5]))
 		return -1;
 	memcpy(hh, s + 1, 2);
 	hh[2] = '\0';
@@ -277,10 +279,16 @@ clock_mono_ms(void)
 int
 mkdir_p(const char *dir, const char *who)
 {
-	char *path = xstrdup(dir), *s;
+	char *path, *s;
 	char c;
 	int rv = -1;
 
+	if (*dir == '\0') {
+		errno = ENOENT;
+		log_warn("%s: mkdir of an empty path", who);
+		return -1;
+	}
+	path = xstrdup(dir);
 	for (s = path + 1; ; s++) {
 		if (*s != '/' && *s != '\0')
 			continue;

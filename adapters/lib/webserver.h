@@ -2,8 +2,8 @@
  * webserver: what the adapters' own HTTP servers on libmicrohttpd have in
  * common: the Open311 endpoint of simpul-pengaduan and the permit webhook
  * of simpul-perizinan (both started here), and the OsmAnd endpoint of
- * simpul-gps (which shares the body limit check only: it runs one epoll
- * thread instead of a thread per connection).
+ * simpul-gps (which shares the answer and the body limit check only: it
+ * runs one epoll thread instead of a thread per connection).
  *
  * One thread per connection, at most max_connections of them, is what
  * lets a handler simply block until the broker has acknowledged the events

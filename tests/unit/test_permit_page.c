@@ -492,6 +492,10 @@ test_times(void)
 	CHECK_INT(parse_utc_offset("+7", &tz), -1);
 	CHECK_INT(parse_utc_offset("+15:00", &tz), -1);
 	CHECK_INT(parse_utc_offset("WIB", &tz), -1);
+	/* A sign where a digit belongs (strtol would take it). */
+	CHECK_INT(parse_utc_offset("++7:00", &tz), -1);
+	CHECK_INT(parse_utc_offset("+-0:30", &tz), -1);
+	CHECK_INT(parse_utc_offset("+07:+5", &tz), -1);
 
 	CHECK_INT(page_time_parse("2026-11-27T03:00:00Z", 420, 0, &us), 0);
 	CHECK_INT(us, 1795748400000000LL);
