@@ -45,25 +45,13 @@ on_fix(void *arg, const struct gps_fix *fix, const uint8_t *reply,
 	r->n++;
 }
 
-static int
-hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 static size_t
 unhex(const char *h, uint8_t *out, size_t outlen)
 {
 	size_t n = 0;
 
-	while (hexval(h[0]) >= 0 && hexval(h[1]) >= 0 && n < outlen) {
-		out[n++] = (uint8_t)(hexval(h[0]) << 4 | hexval(h[1]));
+	while (hex_value(h[0]) >= 0 && hex_value(h[1]) >= 0 && n < outlen) {
+		out[n++] = (uint8_t)(hex_value(h[0]) << 4 | hex_value(h[1]));
 		h += 2;
 	}
 	return n;
