@@ -40,6 +40,51 @@ mqtt_conf_is_tls(const char *uri)
 	return 0;
 }
 
+int
+mqtt_conf_split_uri(const char *uri, char *host, size_t hostsize, int *port)
+{
+	static const char *const tcp_schemes[] = {
+		"tcp://", "mqtt://", "ssl://", "mqtts://",
+	};
+	const char *h, *end, *colon;
+	size_t i, n;
+	long p;
+	char *pend;
+
+	for (i = 0; i < nitems(tcp_schemes); i++)
+		if (uri != NULL && has_prefix(uri, tcp_schemes[i]))
+			break;
+	if (i == nitems(tcp_schemes))
+		return -1;
+	h = uri + strlen(tcp_schemes[i]);
+	if (*h == '[') {
+		if ((end = strchr(++h, ']')) == NULL)
+			return -1;
+		colon = end[1] == ':' ? end + 1 : end[1] == '\0' ? NULL : h;
+		if (colon == h)
+			return -1;
+	} else {
+		colon = strchr(h, ':');
+		end = colon != NULL ? colon : h + strlen(h);
+	}
+	n = (size_t)(end - h);
+	if (n == 0 || n >= hostsize || memchr(h, '/', n) != NULL)
+		return -1;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	if (colon == NULL) {
+		*port = mqtt_conf_is_tls(uri) ? 8883 : 1883;
+		return 0;
+	}
+	errno = 0;
+	p = strtol(colon + 1, &pend, 10);
+	if (errno != 0 || pend == colon + 1 || *pend != '\0' || p < 1 ||
+	    p > 65535)
+		return -1;
+	*port = (int)p;
+	return 0;
+}
+
 /* Reads the first line of path; -1 (logged) if unreadable or empty. */
 static int
 read_password_file(const char *path, char **out)

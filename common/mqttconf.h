@@ -130,4 +130,15 @@ int mqtt_conf_resolve(struct mqtt_auth *a, char **password,
 /* 1 if uri is a TLS URI (ssl://, mqtts://, wss://). */
 int mqtt_conf_is_tls(const char *uri);
 
+/*
+ * Splits a TCP or TLS broker URI (tcp://, mqtt://, ssl://, mqtts://) into
+ * host and port, for clients that take them apart (libmosquitto). An IPv6
+ * address is written in brackets ("ssl://[::1]:8883") and returned
+ * without them; without a port, 1883 (8883 for TLS). Returns -1 for
+ * websockets (ws://, wss://), an unknown scheme, an empty or too long
+ * host, or a port outside 1..65535.
+ */
+int mqtt_conf_split_uri(const char *uri, char *host, size_t hostsize,
+    int *port);
+
 #endif

@@ -184,6 +184,57 @@ test_resolve(void)
 	free(pw);
 }
 
+static void
+test_split_uri(void)
+{
+	char host[16];
+	int port = 0;
+
+	CHECK_INT(mqtt_conf_split_uri("tcp://127.0.0.1:18830", host,
+	    sizeof(host), &port), 0);
+	CHECK_STR(host, "127.0.0.1");
+	CHECK_INT(port, 18830);
+	CHECK_INT(mqtt_conf_split_uri("ssl://broker.karo", host, sizeof(host),
+	    &port), 0);
+	CHECK_STR(host, "broker.karo");
+	CHECK_INT(port, 8883);
+	CHECK_INT(mqtt_conf_split_uri("mqtt://b", host, sizeof(host), &port),
+	    0);
+	CHECK_INT(port, 1883);
+	CHECK_INT(mqtt_conf_split_uri("mqtts://[::1]:9", host, sizeof(host),
+	    &port), 0);
+	CHECK_STR(host, "::1");
+	CHECK_INT(port, 9);
+	CHECK_INT(mqtt_conf_split_uri("tcp://[::1]", host, sizeof(host),
+	    &port), 0);
+	CHECK_STR(host, "::1");
+	CHECK_INT(port, 1883);
+	/* libmosquitto has no websockets; the rest are malformed. */
+	CHECK_INT(mqtt_conf_split_uri("ws://h:80", host, sizeof(host), &port),
+	    -1);
+	CHECK_INT(mqtt_conf_split_uri("wss://h:443", host, sizeof(host),
+	    &port), -1);
+	CHECK_INT(mqtt_conf_split_uri("http://h:1", host, sizeof(host),
+	    &port), -1);
+	CHECK_INT(mqtt_conf_split_uri("tcp://:1883", host, sizeof(host),
+	    &port), -1);
+	CHECK_INT(mqtt_conf_split_uri("tcp://h:", host, sizeof(host), &port),
+	    -1);
+	CHECK_INT(mqtt_conf_split_uri("tcp://h:0", host, sizeof(host), &port),
+	    -1);
+	CHECK_INT(mqtt_conf_split_uri("tcp://h:65536", host, sizeof(host),
+	    &port), -1);
+	CHECK_INT(mqtt_conf_split_uri("tcp://h:1883/x", host, sizeof(host),
+	    &port), -1);
+	CHECK_INT(mqtt_conf_split_uri("tcp://[::1", host, sizeof(host),
+	    &port), -1);
+	CHECK_INT(mqtt_conf_split_uri("tcp://[::1]x", host, sizeof(host),
+	    &port), -1);
+	CHECK_INT(mqtt_conf_split_uri("tcp://a-host-name-too-long:1", host,
+	    sizeof(host), &port), -1);
+	CHECK_INT(mqtt_conf_split_uri(NULL, host, sizeof(host), &port), -1);
+}
+
 int
 main(void)
 {
@@ -195,6 +246,7 @@ main(void)
 	test_password_file_errors();
 	test_check();
 	test_resolve();
+	test_split_uri();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);
