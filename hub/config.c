@@ -132,8 +132,8 @@ static const struct conf_env hub_env[] = {
 int
 hub_config_load(struct hub_config *cfg, const char *path)
 {
-	char host[64], err[256];
-	int errors, port;
+	char host[64], mqtt_host[256], err[256];
+	int errors, mqtt_errors, port;
 
 	memset(cfg, 0, sizeof(*cfg));
 	errors = conf_load(hub_keys, nitems(hub_keys), cfg, path, NULL);
@@ -175,7 +175,16 @@ hub_config_load(struct hub_config *cfg, const char *path)
 		    "config", err);
 		errors++;
 	}
-	errors += MQTT_CONF_RESOLVE(cfg);
+	mqtt_errors = MQTT_CONF_RESOLVE(cfg);
+	errors += mqtt_errors;
+	if (mqtt_errors == 0 && mqtt_conf_split_uri(cfg->mqtt_uri, mqtt_host,
+	    sizeof(mqtt_host), &port) == -1) {
+		/* The outbox relay's libmosquitto link (relaylink.h). */
+		log_warnx("%s: [mqtt] uri %s: the hub needs tcp://HOST:PORT or "
+		    "ssl://HOST:PORT (no websockets)", path != NULL ? path :
+		    "config", cfg->mqtt_uri);
+		errors++;
+	}
 	if (errors == 0 && cfg->mqtt_client_id == NULL)
 		cfg->mqtt_client_id = xasprintf("simpul-hub-%s",
 		    cfg->instance);

@@ -277,7 +277,7 @@ main(int argc, char **argv)
 
 	memset(&ro, 0, sizeof(ro));
 	ro.store = h.relay_store;
-	ro.mqtt = h.mqtt;
+	ro.mqtt = &mo;
 	ro.batch = (size_t)h.cfg.outbox_batch;
 	ro.poll_ms = h.cfg.outbox_poll_ms;
 	ro.reconnect_max_ms = h.cfg.reconnect_max_ms;

@@ -109,6 +109,9 @@ metrics_write(const struct metrics_opts *o, struct buf *b)
 	prom_gauge(b, "simpul_broker_connected",
 	    "1 when the hub is connected to the MQTT broker",
 	    mqtt_is_connected(o->mqtt));
+	prom_gauge(b, "simpul_relay_connected",
+	    "1 when the outbox relay's own broker connection is up",
+	    relay_is_connected(o->relay));
 	prom_gauge(b, "simpul_ingest_paused",
 	    "1 while ingest is paused (journal over its disk budget)",
 	    mqtt_is_paused(o->mqtt));
@@ -129,6 +132,11 @@ metrics_health(const struct metrics_opts *o, struct buf *b)
 		healthy = 0;
 	} else if (!mqtt_is_connected(o->mqtt)) {
 		buf_appendf(b, "broker: not connected\n");
+		healthy = 0;
+	}
+	if (!relay_is_connected(o->relay)) {
+		buf_appendf(b, "relay: not connected to the broker; routed "
+		    "copies, case changes and alerts wait in the outbox\n");
 		healthy = 0;
 	}
 	if (!metrics_db_up(o, &ws)) {

@@ -32,7 +32,6 @@ struct mqtt {
 
 	pthread_mutex_t lock;
 	int connected, connecting, paused, stopping;
-	int send_quota; /* the broker's Receive Maximum (CONNACK) */
 	int64_t next_attempt_ms, backoff_ms;
 	int failures; /* consecutive failed connects, for logging once */
 };
@@ -161,19 +160,6 @@ on_connect_ok(void *context, MQTTAsync_successData5 *r)
 	size_t i;
 
 	pthread_mutex_lock(&m->lock);
-	/*
-	 * The broker takes at most Receive Maximum unacknowledged QoS 1
-	 * messages from us (65535 when it does not say). Paho keeps the rest
-	 * queued and scans that queue linearly, so publishers must not run
-	 * ahead of it: mqtt_send_quota() tells them how far they may.
-	 */
-	m->send_quota = 65535;
-	if (r != NULL && MQTTProperties_hasProperty(&r->properties,
-	    MQTTPROPERTY_CODE_RECEIVE_MAXIMUM))
-		m->send_quota = MQTTProperties_getNumericValue(&r->properties,
-		    MQTTPROPERTY_CODE_RECEIVE_MAXIMUM);
-	if (m->send_quota > m->o.max_inflight && m->o.max_inflight > 0)
-		m->send_quota = m->o.max_inflight;
 	m->connected = 1;
 	m->connecting = 0;
 	m->backoff_ms = BACKOFF_MIN_MS;
@@ -248,9 +234,9 @@ mqtt_new(const struct mqtt_opts *o, mqtt_message_fn fn, void *arg)
 
 	/*
 	 * The hub needs no Paho persistence: what it receives is journaled
-	 * by us, what it publishes comes from the PostgreSQL outbox.
-	 * maxBufferedMessages applies while connected too (DESIGN.md), so it
-	 * must hold a whole outbox batch.
+	 * by us, what it publishes (its status, answers to case commands)
+	 * is answered again if lost; the outbox has its own connection
+	 * (relaylink.h). maxBufferedMessages applies while connected too.
 	 */
 	co.sendWhileDisconnected = 0;
 	co.maxBufferedMessages = o->max_inflight > 0 ? o->max_inflight * 2 :
@@ -381,17 +367,6 @@ mqtt_is_connected(const struct mqtt *m)
 }
 
 int
-mqtt_send_quota(const struct mqtt *m)
-{
-	int q;
-
-	pthread_mutex_lock((pthread_mutex_t *)(uintptr_t)&m->lock);
-	q = m->send_quota > 0 ? m->send_quota : 20;
-	pthread_mutex_unlock((pthread_mutex_t *)(uintptr_t)&m->lock);
-	return q;
-}
-
-int
 mqtt_is_paused(const struct mqtt *m)
 {
 	int p;
@@ -449,35 +424,6 @@ on_publish_failed(void *context, MQTTAsync_failureData5 *r)
 	(void)r;
 	pc->done(pc->arg, 0);
 	free(pc);
-}
-
-int
-mqtt_publish(struct mqtt *m, const char *topic, const void *payload,
-    size_t len, int qos, int retain, mqtt_done_fn done, void *arg)
-{
-	MQTTAsync_message msg = MQTTAsync_message_initializer;
-	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
-	struct publish_ctx *pc;
-	int rc;
-
-	if (!mqtt_is_connected(m) || len > INT32_MAX)
-		return -1;
-	pc = xmalloc(sizeof(*pc));
-	pc->done = done;
-	pc->arg = arg;
-	msg.payload = (void *)(uintptr_t)payload;
-	msg.payloadlen = (int)len;
-	msg.qos = qos;
-	msg.retained = retain;
-	ro.onSuccess5 = on_published;
-	ro.onFailure5 = on_publish_failed;
-	ro.context = pc;
-	rc = MQTTAsync_sendMessage(m->client, topic, &msg, &ro);
-	if (rc != MQTTASYNC_SUCCESS) {
-		free(pc);
-		return -1;
-	}
-	return 0;
 }
 
 int

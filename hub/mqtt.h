@@ -33,7 +33,8 @@ struct mqtt_opts {
 	int keepalive_s;
 	int64_t session_expiry_s;
 	int receive_max;      /* messages the broker may have in flight to us */
-	int max_inflight;     /* our own unacknowledged publishes */
+	int max_inflight;     /* our own unacknowledged publishes (also
+				 * the outbox relay's, relaylink.h) */
 	const char *status_topic; /* retained online/offline; NULL: none */
 	/* TLS files (NULL: none; an ssl:// uri then uses the system CAs). */
 	const char *ca_file, *cert_file, *key_file;
@@ -74,25 +75,16 @@ int mqtt_subscribe(struct mqtt *m, const char *filter);
  */
 void mqtt_tick(struct mqtt *m, int64_t now_ms);
 int mqtt_is_connected(const struct mqtt *m);
-/* How many QoS 1 publishes may be unacknowledged at once (the broker's
- * Receive Maximum, capped by max_inflight). */
-int mqtt_send_quota(const struct mqtt *m);
 int mqtt_pause(struct mqtt *m);
 void mqtt_resume(struct mqtt *m);
 int mqtt_is_paused(const struct mqtt *m);
 
 /*
- * Publishes; done is called once with the outcome. Returns 0 if the
- * publish was handed to Paho, -1 if not (not connected, buffer full); done
- * is then not called.
- */
-int mqtt_publish(struct mqtt *m, const char *topic, const void *payload,
-    size_t len, int qos, int retain, mqtt_done_fn done, void *arg);
-
-/*
- * Publishes a response to a request (MQTT 5.0 section 4.10): like
- * mqtt_publish() with QoS 1, not retained, and the request's Correlation
- * Data (correlation_len bytes, at most 65535; NULL: none) as a property.
+ * Publishes a response to a request (MQTT 5.0 section 4.10) with QoS 1,
+ * not retained, and the request's Correlation Data (correlation_len bytes,
+ * at most 65535; NULL: none) as a property; done is called once with the
+ * outcome. Returns 0 if the publish was handed to Paho, -1 if not (not
+ * connected, buffer full); done is then not called.
  */
 int mqtt_publish_response(struct mqtt *m, const char *topic,
     const void *payload, size_t len, const void *correlation,

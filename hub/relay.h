@@ -2,8 +2,9 @@
  * relay: the thread that publishes the transactional outbox.
  *
  * Rows are taken in id order under FOR UPDATE SKIP LOCKED (several hubs may
- * relay one database), published with QoS 1, and deleted in the same
- * transaction once the broker has acknowledged every one of them. A crash
+ * relay one database), published with QoS 1 on the relay's own broker
+ * connection (relaylink.h), and deleted in the same transaction once the
+ * broker has acknowledged every one of them. A crash
  * or a failed publish rolls back: the rows are published again later
  * (at-least-once; subscribers see an id to deduplicate on).
  */
@@ -13,13 +14,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct mqtt;
+struct mqtt_opts;
 struct store;
 struct relay;
 
 struct relay_opts {
 	struct store *store; /* its own connection, used by the relay only */
-	struct mqtt *mqtt;
+	const struct mqtt_opts *mqtt; /* the hub's session's; copied */
 	size_t batch;
 	int64_t poll_ms;
 	int64_t reconnect_max_ms;
@@ -27,10 +28,11 @@ struct relay_opts {
 
 struct relay *relay_start(const struct relay_opts *o);
 void relay_wake(void *relay); /* new outbox rows were committed */
-/* Joins the thread. Free only after the MQTT client is destroyed: late
- * publish answers still reach the relay. */
+/* Joins the thread. */
 void relay_stop(struct relay *r);
 void relay_free(struct relay *r);
 uint64_t relay_published(struct relay *r);
+/* 1 while the relay's broker connection is up (any thread). */
+int relay_is_connected(struct relay *r);
 
 #endif

@@ -11,7 +11,9 @@
 #  - a holiday inside the verify window, added before the complaint
 #    arrives, moves the deadline one working day later;
 #  - outbox rows committed while the broker is down survive a SIGKILL of
-#    the hub and are published after the restart, every one of them.
+#    the hub and are published after the restart, every one of them;
+#  - a broker restart under a running relay: it reconnects and publishes
+#    every routed copy.
 . "$SIMPUL_SRC/tests/integration/lib.sh"
 . "$SIMPUL_SRC/tests/integration/hub_lib.sh"
 it_setup
@@ -155,4 +157,32 @@ line=$(grep -E '^received=' "$IT_DIR/log/crashsub.log" | tail -n 1)
 it_log "subscriber: $line"
 it_assert_eq "$(sed -n 's/.*distinct=\([0-9]*\).*/\1/p' <<<"$line")" "$N" "every outbox row was published after the restart ($line)"
 assert_exact_ids crash "$N" "positions across the crash"
+
+# ------------------------------------ the broker restarts under a running relay
+# The relay has its own broker connection (hub/relaylink.h). Positions
+# arrive at 100/s; the broker is stopped in the middle and started again:
+# the relay notices, reconnects and publishes every routed copy, which a
+# persistent subscriber counts.
+N=400
+it_spawn bouncesub it_as operator "$LG" sub --uri "$SIMPUL_MQTT_URI" --topic karo/feed/crash --qos 1 \
+    --client-id esc-bounce-sub --session-expiry 3600 --count "$N" --distinct \
+    --timeout-s 180 --ready-file "$IT_DIR/bouncesub.ready" >/dev/null
+BOUNCESUB=$IT_LAST_PID
+it_wait_for 10 "the persistent subscriber" test -f "$IT_DIR/bouncesub.ready"
+it_wait_for 20 "the relay connected" grep -q 'relay: connected' "$IT_DIR/log/hub1.log"
+logged=$(wc -l <"$IT_DIR/log/hub1.log")
+loadgen_start load-bounce --count "$N" --rate 100 --mix gps.position=1 --prefix bounce
+sleep 2
+"$STACK" mqtt-stop "$IT_DIR" >/dev/null && it_pass "Mosquitto stopped"
+sleep 2
+"$STACK" mqtt-start "$IT_DIR" >/dev/null && it_pass "Mosquitto started"
+loadgen_wait "$LOAD_PID" 120 && it_pass "$N positions published across the broker restart"
+it_sql_wait 60 "select count(*) from event where id like 'bounce-%'" "$N"
+it_sql_wait 60 "select count(*) from outbox" 0
+loadgen_wait "$BOUNCESUB" 120 && it_pass "the persistent subscriber got $N distinct copies"
+line=$(grep -E '^received=' "$IT_DIR/log/bouncesub.log" | tail -n 1)
+it_assert_eq "$(sed -n 's/.*distinct=\([0-9]*\).*/\1/p' <<<"$line")" "$N" "every routed copy was published ($line)"
+tail -n +"$((logged + 1))" "$IT_DIR/log/hub1.log" >"$IT_DIR/bounce-hub.log"
+it_assert_grep "$IT_DIR/bounce-hub.log" "the relay saw its connection end" -e 'relay: connection lost' -e 'relay: cannot connect'
+it_assert_grep "$IT_DIR/bounce-hub.log" "... and connected again" 'relay: connected'
 it_done

@@ -80,6 +80,19 @@ main(void)
 	unlink(path);
 	free(path);
 
+	/* Websockets are for clients behind proxies; the relay's link
+	 * (libmosquitto) has none, and the hub says so at -n. */
+	path = write_file("[hub]\ninstance = hub1\n[mqtt]\n"
+	    "uri = ws://127.0.0.1:8080\n");
+	capture_start(&cap);
+	CHECK_INT(hub_config_load(&cfg, path), 1);
+	log = capture_end(&cap);
+	CHECK(strstr(log, "[mqtt] uri ws://127.0.0.1:8080: the hub needs "
+	    "tcp://HOST:PORT or ssl://HOST:PORT (no websockets)") != NULL);
+	hub_config_free(&cfg);
+	unlink(path);
+	free(path);
+
 	/* The example file documents every key and loads as it is. */
 	dump = open_memstream(&text, &len);
 	hub_config_dump(dump);

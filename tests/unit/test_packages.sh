@@ -121,7 +121,7 @@ n=$(dpkg-deb -c "$(deb simpul-common all)" | grep -c '/usr/share/simpul/schemas/
 # libraries found by dpkg-shlibdeps.
 dep=$(dpkg-deb -f "$(deb simpul-hub "$arch")" Depends)
 for want in "simpul-common (= $version-1)" libpq5 libmicrohttpd12 \
-    libpaho-mqtt1.3 libcjson1 libyaml-0-2 libpcre2-8-0 libinih1 libc6; do
+    libpaho-mqtt1.3 libmosquitto1 libcjson1 libyaml-0-2 libpcre2-8-0 libinih1 libc6; do
 	case $dep in
 	*"$want"*) ok "simpul-hub depends on $want" ;;
 	*) fail "simpul-hub Depends lacks $want: $dep" ;;
