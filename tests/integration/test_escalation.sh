@@ -121,6 +121,28 @@ it_assert_eq "$(it_sql "select due_at > timestamptz '$base' and due_at = simpul_
 it_assert_eq "$(it_sql "select deadline_kind || ' ' || escalation_level from case_record where case_key = 'pengaduan:ADU-E2E-HOL'")" "verify 0" \
     "a complaint dated now is not escalated"
 
+# feed_sub NAME N: a subscriber with a persistent session (client id
+# esc-NAME-sub) that counts N distinct copies on karo/feed/crash; FEEDSUB is
+# its PID. feed_sub_check NAME N MSG: it got all N.
+feed_sub()
+{
+	it_spawn "$1sub" it_as operator "$LG" sub --uri "$SIMPUL_MQTT_URI" --topic karo/feed/crash --qos 1 \
+	    --client-id "esc-$1-sub" --session-expiry 3600 --count "$2" --distinct \
+	    --timeout-s 180 --ready-file "$IT_DIR/$1sub.ready" >/dev/null
+	FEEDSUB=$IT_LAST_PID
+	it_wait_for 10 "the persistent subscriber" test -f "$IT_DIR/$1sub.ready"
+}
+
+feed_sub_check()
+{
+	local line
+
+	loadgen_wait "$FEEDSUB" 120 && it_pass "the persistent subscriber got $2 distinct copies"
+	line=$(grep -E '^received=' "$IT_DIR/log/$1sub.log" | tail -n 1)
+	it_log "subscriber: $line"
+	it_assert_eq "$(sed -n 's/.*distinct=\([0-9]*\).*/\1/p' <<<"$line")" "$2" "$3 ($line)"
+}
+
 # ------------------------------------------ SIGKILL between commit and publish
 # PostgreSQL down: the hub journals and acknowledges the positions but
 # cannot commit them. Then the broker goes down and PostgreSQL comes back:
@@ -128,11 +150,7 @@ it_assert_eq "$(it_sql "select deadline_kind || ' ' || escalation_level from cas
 # publish. SIGKILL the hub, start the broker and the hub: the relay must
 # publish every row. A subscriber with a persistent session counts them.
 N=200
-it_spawn crashsub it_as operator "$LG" sub --uri "$SIMPUL_MQTT_URI" --topic karo/feed/crash --qos 1 \
-    --client-id esc-crash-sub --session-expiry 3600 --count "$N" --distinct \
-    --timeout-s 180 --ready-file "$IT_DIR/crashsub.ready" >/dev/null
-CRASHSUB=$IT_LAST_PID
-it_wait_for 10 "the persistent subscriber" test -f "$IT_DIR/crashsub.ready"
+feed_sub crash "$N"
 
 "$STACK" pg-stop "$IT_DIR" >/dev/null && it_pass "PostgreSQL stopped"
 it_as admin "$LG" pub --uri "$SIMPUL_MQTT_URI" --count "$N" --mix gps.position=1 --prefix crash --quiet >"$IT_DIR/crashpub.out" 2>&1
@@ -152,10 +170,7 @@ it_kill "$HUB_PID" KILL && it_pass "hub killed with SIGKILL"
 "$STACK" mqtt-start "$IT_DIR" >/dev/null && it_pass "Mosquitto started"
 hub_start hub1
 it_sql_wait 60 "select count(*) from outbox" 0
-loadgen_wait "$CRASHSUB" 120 && it_pass "the persistent subscriber got $N distinct copies"
-line=$(grep -E '^received=' "$IT_DIR/log/crashsub.log" | tail -n 1)
-it_log "subscriber: $line"
-it_assert_eq "$(sed -n 's/.*distinct=\([0-9]*\).*/\1/p' <<<"$line")" "$N" "every outbox row was published after the restart ($line)"
+feed_sub_check crash "$N" "every outbox row was published after the restart"
 assert_exact_ids crash "$N" "positions across the crash"
 
 # ------------------------------------ the broker restarts under a running relay
@@ -164,11 +179,7 @@ assert_exact_ids crash "$N" "positions across the crash"
 # the relay notices, reconnects and publishes every routed copy, which a
 # persistent subscriber counts.
 N=400
-it_spawn bouncesub it_as operator "$LG" sub --uri "$SIMPUL_MQTT_URI" --topic karo/feed/crash --qos 1 \
-    --client-id esc-bounce-sub --session-expiry 3600 --count "$N" --distinct \
-    --timeout-s 180 --ready-file "$IT_DIR/bouncesub.ready" >/dev/null
-BOUNCESUB=$IT_LAST_PID
-it_wait_for 10 "the persistent subscriber" test -f "$IT_DIR/bouncesub.ready"
+feed_sub bounce "$N"
 it_wait_for 20 "the relay connected" grep -q 'relay: connected' "$IT_DIR/log/hub1.log"
 logged=$(wc -l <"$IT_DIR/log/hub1.log")
 loadgen_start load-bounce --count "$N" --rate 100 --mix gps.position=1 --prefix bounce
@@ -179,9 +190,7 @@ sleep 2
 loadgen_wait "$LOAD_PID" 120 && it_pass "$N positions published across the broker restart"
 it_sql_wait 60 "select count(*) from event where id like 'bounce-%'" "$N"
 it_sql_wait 60 "select count(*) from outbox" 0
-loadgen_wait "$BOUNCESUB" 120 && it_pass "the persistent subscriber got $N distinct copies"
-line=$(grep -E '^received=' "$IT_DIR/log/bouncesub.log" | tail -n 1)
-it_assert_eq "$(sed -n 's/.*distinct=\([0-9]*\).*/\1/p' <<<"$line")" "$N" "every routed copy was published ($line)"
+feed_sub_check bounce "$N" "every routed copy was published"
 tail -n +"$((logged + 1))" "$IT_DIR/log/hub1.log" >"$IT_DIR/bounce-hub.log"
 it_assert_grep "$IT_DIR/bounce-hub.log" "the relay saw its connection end" -e 'relay: connection lost' -e 'relay: cannot connect'
 it_assert_grep "$IT_DIR/bounce-hub.log" "... and connected again" 'relay: connected'
