@@ -3,7 +3,7 @@
  * through the two MQTT client libraries the hub could relay its outbox
  * with, on a private Mosquitto.
  *
- *   bench-pubcost [--count N] [--size BYTES] [--rounds R]
+ *   bench-pubcost [--count N] [--size BYTES] [--rounds R] [--only paho|link]
  *
  * It starts `mosquitto` (plain TCP, loopback, a free port, the stack's
  * max_inflight_messages 1000 and set_tcp_nodelay true) with a
@@ -21,7 +21,9 @@
  * Each publishes N messages (default 100,000) of BYTES bytes (default
  * 600, a routed copy's size) to 50 topics nobody subscribes to, and
  * prints messages/s and the process's CPU time (user + system, all
- * threads) per message. The broker is stopped by its PID. See
+ * threads) per message. --only runs one of the two, e.g. under `perf
+ * stat` to compare two builds by instructions, which the neighbours on a
+ * shared machine do not move. The broker is stopped by its PID. See
  * docs/bench.md, "The relay's connection".
  */
 #include <pthread.h>
@@ -233,7 +235,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: bench-pubcost [--count N] [--size BYTES] "
-	    "[--rounds R]\n");
+	    "[--rounds R] [--only paho|link]\n");
 	exit(2);
 }
 
@@ -243,6 +245,7 @@ main(int argc, char **argv)
 	char dir[] = "/tmp/bench-pubcost.XXXXXX", uri[64], conf[600];
 	double rate, us;
 	long rounds = 3, r;
+	const char *only = NULL;
 	int i, port;
 	pid_t broker;
 
@@ -253,10 +256,14 @@ main(int argc, char **argv)
 			size = strtoul(argv[++i], NULL, 10);
 		else if (i + 1 < argc && strcmp(argv[i], "--rounds") == 0)
 			rounds = strtol(argv[++i], NULL, 10);
+		else if (i + 1 < argc && strcmp(argv[i], "--only") == 0)
+			only = argv[++i];
 		else
 			usage();
 	}
-	if (count == 0 || size == 0 || size > 1u << 20 || rounds < 1)
+	if (count == 0 || size == 0 || size > 1u << 20 || rounds < 1 ||
+	    (only != NULL && strcmp(only, "paho") != 0 &&
+	    strcmp(only, "link") != 0))
 		usage();
 	log_init("bench-pubcost", LOG_LEVEL_WARN);
 	payload = xmalloc(size);
@@ -269,12 +276,16 @@ main(int argc, char **argv)
 	printf("bench-pubcost: %zu QoS 1 messages of %zu bytes per run, "
 	    "mosquitto pid %d on %s\n", count, size, (int)broker, uri);
 	for (r = 1; r <= rounds; r++) {
-		run_paho(uri, &rate, &us);
-		printf("round %ld  paho (MQTTAsync, callbacks): %8.0f msg/s  "
-		    "%6.2f us CPU per message\n", r, rate, us);
-		run_link(uri, &rate, &us);
-		printf("round %ld  link (relaylink, libmosquitto): %8.0f msg/s  "
-		    "%6.2f us CPU per message\n", r, rate, us);
+		if (only == NULL || strcmp(only, "paho") == 0) {
+			run_paho(uri, &rate, &us);
+			printf("round %ld  paho (MQTTAsync, callbacks): %8.0f "
+			    "msg/s  %6.2f us CPU per message\n", r, rate, us);
+		}
+		if (only == NULL || strcmp(only, "link") == 0) {
+			run_link(uri, &rate, &us);
+			printf("round %ld  link (relaylink, libmosquitto): %8.0f "
+			    "msg/s  %6.2f us CPU per message\n", r, rate, us);
+		}
 		fflush(stdout);
 	}
 	kill(broker, SIGTERM);

@@ -23,12 +23,17 @@
 
 /* The longest mosquitto_loop() sleeps while we wait for answers. */
 #define LOOP_SLICE_MS 100
+/* Unanswered publishes at most (fewer if [mqtt] max_inflight says so),
+ * and how long a publish waits for room. */
+#define WINDOW 64
+#define WINDOW_WAIT_MS 10000
 
 struct relaylink {
 	char *uri, *client_id, *username, *password;
 	char *ca_file, *cert_file, *key_file;
 	char host[256];
 	int port, tls, keepalive_s, max_inflight;
+	size_t window;
 
 	struct mosquitto *mq; /* NULL: not connected */
 	atomic_int up;
@@ -46,7 +51,12 @@ dup_or_null(const char *s)
 	return s != NULL && *s != '\0' ? xstrdup(s) : NULL;
 }
 
-/* libmosquitto's own messages: its TLS errors say most about a refusal. */
+/*
+ * libmosquitto's own messages while connecting: its TLS errors say most
+ * about a refusal. Only then: with a log callback set, libmosquitto formats
+ * a debug line (malloc, vsnprintf, free) for every packet it sends or
+ * receives, whatever our callback then does with it.
+ */
 static void
 on_log(struct mosquitto *mq, void *arg, int level, const char *str)
 {
@@ -117,6 +127,7 @@ relaylink_new(const struct mqtt_opts *o)
 	    o->cert_file);
 	l->keepalive_s = o->keepalive_s;
 	l->max_inflight = o->max_inflight > 0 ? o->max_inflight : 1000;
+	l->window = l->max_inflight < WINDOW ? (size_t)l->max_inflight : WINDOW;
 	l->tls = mqtt_conf_is_tls(o->uri) || l->ca_file != NULL;
 	/* hub_config_load() refused what does not split. */
 	if (mqtt_conf_split_uri(o->uri, l->host, sizeof(l->host),
@@ -230,6 +241,7 @@ relaylink_connect(struct relaylink *l, int timeout_ms)
 	else if (l->lost)
 		why = "connection closed";
 	if (rc == MOSQ_ERR_SUCCESS && l->connack && l->conn_rc == 0) {
+		mosquitto_log_callback_set(l->mq, NULL);
 		atomic_store(&l->up, 1);
 		l->failures = 0;
 		log_info("relay: connected uri=%s client_id=%s", l->uri,
@@ -250,28 +262,6 @@ relaylink_is_connected(const struct relaylink *l)
 	return atomic_load(&l->up);
 }
 
-int
-relaylink_publish(struct relaylink *l, const char *topic,
-    const void *payload, size_t len, int qos, int retain)
-{
-	int rc;
-
-	if (l->mq == NULL || l->lost)
-		return -1;
-	if (len > INT32_MAX)
-		rc = MOSQ_ERR_PAYLOAD_SIZE;
-	else
-		rc = mosquitto_publish_v5(l->mq, NULL, topic, (int)len,
-		    payload, qos, retain != 0, NULL);
-	if (rc != MOSQ_ERR_SUCCESS) {
-		log_warnx("relay: cannot publish topic=%s bytes=%zu: %s", topic,
-		    len, loop_error(rc));
-		return -1;
-	}
-	l->sent++;
-	return 0;
-}
-
 /* After mosquitto_loop() returned rc: closes a connection that ended. */
 static int
 link_check(struct relaylink *l, int rc)
@@ -287,21 +277,69 @@ link_check(struct relaylink *l, int rc)
 	return -1;
 }
 
-int
-relaylink_wait(struct relaylink *l, int timeout_ms, size_t *acked,
-    size_t *failed)
+/*
+ * Runs the loop until at most `most' publishes are unanswered, for up to
+ * timeout_ms. Returns mosquitto_loop()'s last code.
+ */
+static int
+link_drain(struct relaylink *l, size_t most, int timeout_ms)
 {
 	int64_t now = clock_mono_ms(), until = now + timeout_ms;
-	int rc = MOSQ_ERR_SUCCESS, all;
+	int rc = MOSQ_ERR_SUCCESS;
 
-	while (l->mq != NULL && !l->lost && l->acked + l->failed < l->sent &&
-	    now < until) {
+	while (l->mq != NULL && !l->lost &&
+	    l->sent - l->acked - l->failed > most && now < until) {
 		rc = mosquitto_loop(l->mq, (int)(until - now < LOOP_SLICE_MS ?
 		    until - now : LOOP_SLICE_MS), 1);
 		if (rc != MOSQ_ERR_SUCCESS)
 			break;
 		now = clock_mono_ms();
 	}
+	return rc;
+}
+
+int
+relaylink_publish(struct relaylink *l, const char *topic,
+    const void *payload, size_t len, int qos, int retain)
+{
+	int rc;
+
+	if (l->mq == NULL || l->lost)
+		return -1;
+	/* Keep libmosquitto's list of unanswered messages short: it walks
+	 * that list for every answer (twice, in 2.0.11). */
+	if (l->sent - l->acked - l->failed >= l->window) {
+		rc = link_drain(l, l->window - 1, WINDOW_WAIT_MS);
+		if (link_check(l, rc) == -1)
+			return -1;
+		if (l->sent - l->acked - l->failed >= l->window) {
+			log_warnx("relay: no answer from the broker uri=%s "
+			    "within %d ms; reconnecting", l->uri,
+			    WINDOW_WAIT_MS);
+			link_close(l);
+			return -1;
+		}
+	}
+	if (len > INT32_MAX)
+		rc = MOSQ_ERR_PAYLOAD_SIZE;
+	else
+		rc = mosquitto_publish_v5(l->mq, NULL, topic, (int)len,
+		    payload, qos, retain != 0, NULL);
+	if (rc != MOSQ_ERR_SUCCESS) {
+		log_warnx("relay: cannot publish topic=%s bytes=%zu: %s", topic,
+		    len, loop_error(rc));
+		return -1;
+	}
+	l->sent++;
+	return 0;
+}
+
+int
+relaylink_wait(struct relaylink *l, int timeout_ms, size_t *acked,
+    size_t *failed)
+{
+	int rc = link_drain(l, 0, timeout_ms), all;
+
 	*acked = l->acked;
 	*failed = l->failed;
 	all = l->acked + l->failed == l->sent;

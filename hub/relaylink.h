@@ -42,8 +42,11 @@ int relaylink_is_connected(const struct relaylink *l);
 
 /*
  * Hands one message to the broker (written at once when the socket
- * takes it). Returns -1, logged, when not connected or when the message
- * cannot be sent at all (larger than the broker's maximum packet size).
+ * takes it). With 64 publishes unanswered (or [mqtt] max_inflight, if
+ * lower) it first reads answers until there is room, for up to 10 s.
+ * Returns -1, logged, when not connected, when no room came (the link is
+ * then closed, like relaylink_wait() does), or when the message cannot be
+ * sent at all (larger than the broker's maximum packet size).
  */
 int relaylink_publish(struct relaylink *l, const char *topic,
     const void *payload, size_t len, int qos, int retain);
