@@ -1251,14 +1251,18 @@ fail:
 
 /*
  * The second level of a route topic. Routed copies go to the agencies'
- * inboxes ({site}/opd/...), to feeds ({site}/feed/...) or to a namespace of
- * the deployment's own; never to where the hub would ingest the copy again
- * (ev: a loop), take it as a command (cmd), or to the topics the hub
- * itself owns (hub, case, alert: made by the case and alert actions).
+ * inboxes ({site}/opd/...) or to feeds ({site}/feed/...): the only places
+ * besides its own topics where the broker's ACL (deploy/broker-setup) lets
+ * the hub write. A copy the broker refused would be published again and
+ * again, holding up the outbox behind it (case changes, alerts), so such a
+ * rule is refused when it is loaded. Never where the hub would ingest the
+ * copy again (ev: a loop), take it as a command (cmd), or the topics the
+ * hub itself owns (hub, case, alert: made by the case and alert actions).
  */
 static const char *const route_reserved[] = {
 	"ev", "cmd", "hub", "case", "alert",
 };
+static const char *const route_levels[] = { "opd", "feed" };
 
 static struct template *
 parse_route(struct ctx *c, const struct ynode *n)
@@ -1303,7 +1307,13 @@ parse_route(struct ctx *c, const struct ynode *n)
 			goto fail;
 		}
 	}
-	return t;
+	for (i = 0; i < nitems(route_levels); i++)
+		if (strlen(route_levels[i]) == len &&
+		    memcmp(rest, route_levels[i], len) == 0)
+			return t;
+	err_node(c, n, "route: routed copies go under '{site}/opd/' or "
+	    "'{site}/feed/', where the broker lets the hub publish "
+	    "(deploy/broker-setup)");
 fail:
 	template_free(t);
 	return NULL;
