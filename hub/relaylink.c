@@ -234,10 +234,12 @@ relaylink_connect(struct relaylink *l, int timeout_ms)
 	while (rc == MOSQ_ERR_SUCCESS && !l->connack && !l->lost &&
 	    clock_mono_ms() < until)
 		rc = mosquitto_loop(l->mq, LOOP_SLICE_MS, 1);
-	if (rc != MOSQ_ERR_SUCCESS)
-		why = loop_error(rc);
-	else if (l->connack && l->conn_rc != 0)
+	/* A refusal (Not authorized) says more than the protocol error
+	 * libmosquitto makes of the closed connection after it. */
+	if (l->connack && l->conn_rc != 0)
 		why = mosquitto_reason_string(l->conn_rc);
+	else if (rc != MOSQ_ERR_SUCCESS)
+		why = loop_error(rc);
 	else if (l->lost)
 		why = "connection closed";
 	if (rc == MOSQ_ERR_SUCCESS && l->connack && l->conn_rc == 0) {

@@ -124,6 +124,9 @@ it_spawn anon env -u SIMPUL_MQTT_USERNAME "$SIMPUL_BIN/simpul-hub" -c "$IT_DIR/a
 it_wait_for 30 "the anonymous hub's refusal" grep -q 'mqtt: cannot connect uri=ssl://.*Not authorized' "$IT_DIR/log/anon.log" &&
     it_pass "a hub without a login is refused: $(grep -o 'mqtt: cannot connect.*' "$IT_DIR/log/anon.log" | head -n 1)"
 it_assert_eq "$(grep -c 'mqtt: connected' "$IT_DIR/log/anon.log")" 0 "the anonymous hub never connects"
+it_wait_for 30 "the anonymous hub's relay refused" grep -q 'relay: cannot connect uri=ssl://.*reason=Not authorized' "$IT_DIR/log/anon.log" &&
+    it_pass "... nor does its outbox relay: $(grep -o 'relay: cannot connect.*' "$IT_DIR/log/anon.log" | head -n 1)"
+it_assert_eq "$(grep -c 'relay: connected' "$IT_DIR/log/anon.log")" 0 "the anonymous hub's relay never connects"
 it_kill "$IT_LAST_PID"
 
 # simpulctl health logs in as the client it is told (operator reads the hub
@@ -169,6 +172,9 @@ it_wait_for 30 "the wrong-CA hub's TLS error" grep -q 'mqtt: tls uri=ssl://127.0
     it_pass "the hub trusting another CA logs: $(grep -o 'mqtt: tls .*certificate verify failed' "$IT_DIR/log/wrongca.log" | head -n 1 | cut -c 1-60)..."
 it_assert_ok "... and: mqtt: cannot connect" grep -q 'mqtt: cannot connect uri=ssl://' "$IT_DIR/log/wrongca.log"
 it_assert_eq "$(grep -c 'mqtt: connected' "$IT_DIR/log/wrongca.log")" 0 "the hub trusting another CA never connects"
+it_wait_for 30 "the wrong-CA relay's TLS error" grep -q 'relay: mqtt uri=ssl://127.0.0.1:.* error=".*certificate verify failed' "$IT_DIR/log/wrongca.log" &&
+    it_pass "its outbox relay logs the same: $(grep -o 'relay: mqtt .*certificate verify failed' "$IT_DIR/log/wrongca.log" | head -n 1 | cut -c 1-60)..."
+it_assert_eq "$(grep -c 'relay: connected' "$IT_DIR/log/wrongca.log")" 0 "... and never connects"
 it_kill "$IT_LAST_PID"
 out=$(it_as hub env SIMPUL_MQTT_CA="$IT_DIR/no-such-ca.crt" "$SIMPUL_BIN/simpul-hub" -n -c "$IT_DIR/wrongca.conf" 2>&1)
 it_assert_eq "$?" 1 "a hub whose CA file is missing does not start (-n)"
