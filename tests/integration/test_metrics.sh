@@ -134,6 +134,7 @@ grep -q '^simpul_commit_duration_seconds_bucket{le="+Inf"} 0$' "$IT_DIR/rest.txt
 it_assert_eq "$(awk '$1 == "simpul_postgres_up" { print $2 }' "$IT_DIR/rest.txt")" 1 "simpul_postgres_up 1"
 it_assert_eq "$(awk '$1 == "simpul_broker_connected" { print $2 }' "$IT_DIR/rest.txt")" 1 "simpul_broker_connected 1"
 it_assert_eq "$(awk '$1 == "simpul_ingest_paused" { print $2 }' "$IT_DIR/rest.txt")" 0 "simpul_ingest_paused 0"
+metric_wait 10 simpul_relay_connected 1 && it_pass "simpul_relay_connected 1"
 it_assert_eq "$(health)" "200 ok|" "/healthz when all is well"
 it_assert_eq "$(curl -s -o /dev/null -w '%{http_code}' -X POST --max-time 5 "$BASE/metrics")" 405 "POST /metrics: 405"
 it_assert_eq "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$BASE/")" 404 "GET /: 404"
@@ -231,6 +232,9 @@ metric_wait 30 simpul_events_stored_total 351
 "$STACK" mqtt-stop "$IT_DIR" >/dev/null 2>&1 && it_pass "Mosquitto stopped"
 health_wait 15 "503 *broker: not connected*"
 it_assert_eq "$(metric simpul_broker_connected)" 0 "simpul_broker_connected 0"
+# The outbox relay's own connection (hub/relaylink.h) notices too.
+health_wait 15 "503 *relay: not connected to the broker*"
+it_assert_eq "$(metric simpul_relay_connected)" 0 "simpul_relay_connected 0"
 BASE=http://127.0.0.1:$GPORT
 health_wait 15 "503 *broker: not connected*"
 "$STACK" mqtt-start "$IT_DIR" >/dev/null 2>&1 && it_pass "Mosquitto started"
