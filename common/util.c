@@ -65,6 +65,12 @@ xstrndup(const char *s, size_t n)
 }
 
 char *
+xstrdup_or_null(const char *s)
+{
+	return s != NULL && *s != '\0' ? xstrdup(s) : NULL;
+}
+
+char *
 xasprintf(const char *fmt, ...)
 {
 	va_list ap;

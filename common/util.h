@@ -25,6 +25,8 @@ void *xcalloc(size_t nmemb, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
+/* A copy of s, or NULL when s is NULL or empty (an optional setting). */
+char *xstrdup_or_null(const char *s);
 /* Formats into a fresh heap string; fatal on OOM. */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -127,7 +127,7 @@ struct journal_reader {
  */
 static uint32_t crc_table[8][256];
 static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
-static uint32_t (*crc_fn)(uint32_t, const uint8_t *, size_t);
+static uint32_t (*crc_fn)(uint32_t, const void *, size_t);
 
 static void
 crc_init(void)
@@ -215,16 +215,11 @@ journal_crc32c_sw(uint32_t crc, const void *buf, size_t n)
 	return ~crc;
 }
 
-static uint32_t
-crc_sw(uint32_t crc, const uint8_t *p, size_t n)
-{
-	return journal_crc32c_sw(crc, p, n);
-}
-
 #if defined(__x86_64__)
 __attribute__((target("sse4.2"))) static uint32_t
-crc_sse42(uint32_t crc, const uint8_t *p, size_t n)
+crc_sse42(uint32_t crc, const void *buf, size_t n)
 {
+	const uint8_t *p = buf;
 	uint64_t c = ~crc, v;
 
 	for (; n >= 8; p += 8, n -= 8) {
@@ -241,7 +236,7 @@ crc_sse42(uint32_t crc, const uint8_t *p, size_t n)
 static void
 crc_pick(void)
 {
-	crc_fn = crc_sw;
+	crc_fn = journal_crc32c_sw;
 #if defined(__x86_64__)
 	__builtin_cpu_init();
 	if (__builtin_cpu_supports("sse4.2"))

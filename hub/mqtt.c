@@ -41,12 +41,6 @@ struct publish_ctx {
 	void *arg;
 };
 
-static char *
-dup_or_null(const char *s)
-{
-	return s != NULL && *s != '\0' ? xstrdup(s) : NULL;
-}
-
 static void
 mqtt_set(struct mqtt *m, int *field, int value)
 {
@@ -221,12 +215,12 @@ mqtt_new(const struct mqtt_opts *o, mqtt_message_fn fn, void *arg)
 	m->o = *o;
 	m->o.uri = xstrdup(o->uri);
 	m->o.client_id = xstrdup(o->client_id);
-	m->o.username = dup_or_null(o->username);
-	m->o.password = dup_or_null(o->password);
-	m->o.status_topic = dup_or_null(o->status_topic);
-	m->o.ca_file = dup_or_null(o->ca_file);
-	m->o.cert_file = dup_or_null(o->cert_file);
-	m->o.key_file = dup_or_null(o->key_file);
+	m->o.username = xstrdup_or_null(o->username);
+	m->o.password = xstrdup_or_null(o->password);
+	m->o.status_topic = xstrdup_or_null(o->status_topic);
+	m->o.ca_file = xstrdup_or_null(o->ca_file);
+	m->o.cert_file = xstrdup_or_null(o->cert_file);
+	m->o.key_file = xstrdup_or_null(o->key_file);
 	m->on_message = fn;
 	m->arg = arg;
 	m->backoff_ms = BACKOFF_MIN_MS;

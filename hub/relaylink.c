@@ -45,12 +45,6 @@ struct relaylink {
 	int refusal;	/* the first refused publish's reason, for the log */
 };
 
-static char *
-dup_or_null(const char *s)
-{
-	return s != NULL && *s != '\0' ? xstrdup(s) : NULL;
-}
-
 /*
  * libmosquitto's own messages while connecting: its TLS errors say most
  * about a refusal. Only then: with a log callback set, libmosquitto formats
@@ -118,12 +112,12 @@ relaylink_new(const struct mqtt_opts *o)
 	mosquitto_lib_init();
 	l->uri = xstrdup(o->uri);
 	l->client_id = xasprintf("%s-relay", o->client_id);
-	l->username = dup_or_null(o->username);
-	l->password = dup_or_null(o->password);
-	l->ca_file = dup_or_null(o->ca_file);
-	l->cert_file = dup_or_null(o->cert_file);
+	l->username = xstrdup_or_null(o->username);
+	l->password = xstrdup_or_null(o->password);
+	l->ca_file = xstrdup_or_null(o->ca_file);
+	l->cert_file = xstrdup_or_null(o->cert_file);
 	/* A certificate without key_file carries its key (mqttconf.h). */
-	l->key_file = dup_or_null(o->key_file != NULL ? o->key_file :
+	l->key_file = xstrdup_or_null(o->key_file != NULL ? o->key_file :
 	    o->cert_file);
 	l->keepalive_s = o->keepalive_s;
 	l->max_inflight = o->max_inflight > 0 ? o->max_inflight : 1000;
@@ -149,7 +143,6 @@ link_close(struct relaylink *l)
 	mosquitto_destroy(l->mq);
 	l->mq = NULL;
 	atomic_store(&l->up, 0);
-	l->sent = l->acked = l->failed = 0;
 	l->lost = 0;
 }
 
@@ -228,6 +221,7 @@ relaylink_connect(struct relaylink *l, int timeout_ms)
 	if ((l->mq = link_client(l)) == NULL)
 		return -1;
 	l->connack = l->lost = 0;
+	l->sent = l->acked = l->failed = 0;
 	rc = mosquitto_connect_async(l->mq, l->host, l->port, l->keepalive_s);
 	if (rc != MOSQ_ERR_SUCCESS)
 		why = loop_error(rc);
@@ -279,9 +273,17 @@ link_check(struct relaylink *l, int rc)
 	return -1;
 }
 
+static size_t
+unanswered(const struct relaylink *l)
+{
+	return l->sent - l->acked - l->failed;
+}
+
 /*
  * Runs the loop until at most `most' publishes are unanswered, for up to
- * timeout_ms. Returns mosquitto_loop()'s last code.
+ * timeout_ms. Returns 0, or -1 when the connection ended or the broker did
+ * not answer in time. The link is then closed, so that no late answer is
+ * counted for a later round; the counts stay until relaylink_connect().
  */
 static int
 link_drain(struct relaylink *l, size_t most, int timeout_ms)
@@ -289,15 +291,23 @@ link_drain(struct relaylink *l, size_t most, int timeout_ms)
 	int64_t now = clock_mono_ms(), until = now + timeout_ms;
 	int rc = MOSQ_ERR_SUCCESS;
 
-	while (l->mq != NULL && !l->lost &&
-	    l->sent - l->acked - l->failed > most && now < until) {
+	while (l->mq != NULL && !l->lost && unanswered(l) > most &&
+	    now < until) {
 		rc = mosquitto_loop(l->mq, (int)(until - now < LOOP_SLICE_MS ?
 		    until - now : LOOP_SLICE_MS), 1);
 		if (rc != MOSQ_ERR_SUCCESS)
 			break;
 		now = clock_mono_ms();
 	}
-	return rc;
+	if (link_check(l, rc) == -1)
+		return -1;
+	if (unanswered(l) > most) {
+		log_warnx("relay: no answer from the broker uri=%s within %d "
+		    "ms; reconnecting", l->uri, timeout_ms);
+		link_close(l);
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -310,18 +320,9 @@ relaylink_publish(struct relaylink *l, const char *topic,
 		return -1;
 	/* Keep libmosquitto's list of unanswered messages short: it walks
 	 * that list for every answer (twice, in 2.0.11). */
-	if (l->sent - l->acked - l->failed >= l->window) {
-		rc = link_drain(l, l->window - 1, WINDOW_WAIT_MS);
-		if (link_check(l, rc) == -1)
-			return -1;
-		if (l->sent - l->acked - l->failed >= l->window) {
-			log_warnx("relay: no answer from the broker uri=%s "
-			    "within %d ms; reconnecting", l->uri,
-			    WINDOW_WAIT_MS);
-			link_close(l);
-			return -1;
-		}
-	}
+	if (unanswered(l) >= l->window &&
+	    link_drain(l, l->window - 1, WINDOW_WAIT_MS) == -1)
+		return -1;
 	if (len > INT32_MAX)
 		rc = MOSQ_ERR_PAYLOAD_SIZE;
 	else
@@ -340,27 +341,16 @@ int
 relaylink_wait(struct relaylink *l, int timeout_ms, size_t *acked,
     size_t *failed)
 {
-	int rc = link_drain(l, 0, timeout_ms), all;
+	int rv = link_drain(l, 0, timeout_ms);
 
 	*acked = l->acked;
 	*failed = l->failed;
-	all = l->acked + l->failed == l->sent;
 	if (l->failed > 0)
 		log_warnx("relay: broker refused %zu of %zu messages, the first "
 		    "with: %s", l->failed, l->sent,
 		    mosquitto_reason_string(l->refusal));
 	l->sent = l->acked = l->failed = 0;
-	if (link_check(l, rc) == -1)
-		return -1;
-	if (!all) {
-		/* Late answers would count for the next round: that round
-		 * starts on a new connection. */
-		log_warnx("relay: no answer from the broker uri=%s within %d "
-		    "ms; reconnecting", l->uri, timeout_ms);
-		link_close(l);
-		return -1;
-	}
-	return 0;
+	return rv;
 }
 
 void

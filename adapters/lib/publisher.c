@@ -346,12 +346,6 @@ publisher_connect(struct publisher *p)
 	return 0;
 }
 
-static char *
-dup_nonempty(const char *s)
-{
-	return s != NULL && *s != '\0' ? xstrdup(s) : NULL;
-}
-
 struct publisher *
 publisher_new(const struct publisher_config *cfg)
 {
@@ -373,9 +367,9 @@ publisher_new(const struct publisher_config *cfg)
 		p->username = xstrdup(cfg->username);
 	if (cfg->password != NULL && *cfg->password != '\0')
 		p->password = xstrdup(cfg->password);
-	p->ca_file = dup_nonempty(cfg->ca_file);
-	p->cert_file = dup_nonempty(cfg->cert_file);
-	p->key_file = dup_nonempty(cfg->key_file);
+	p->ca_file = xstrdup_or_null(cfg->ca_file);
+	p->cert_file = xstrdup_or_null(cfg->cert_file);
+	p->key_file = xstrdup_or_null(cfg->key_file);
 	if (cfg->persist_dir != NULL && *cfg->persist_dir != '\0')
 		p->persist_dir = xstrdup(cfg->persist_dir);
 	if (cfg->status_topic != NULL)

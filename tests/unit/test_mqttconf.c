@@ -12,6 +12,7 @@
 #include "capture.h"
 #include "mqttconf.h"
 #include "testlib.h"
+#include "util.h"
 
 static char dir[] = "/tmp/test_mqttconf.XXXXXX";
 
@@ -187,52 +188,46 @@ test_resolve(void)
 static void
 test_split_uri(void)
 {
-	char host[16];
-	int port = 0;
-
-	CHECK_INT(mqtt_conf_split_uri("tcp://127.0.0.1:18830", host,
-	    sizeof(host), &port), 0);
-	CHECK_STR(host, "127.0.0.1");
-	CHECK_INT(port, 18830);
-	CHECK_INT(mqtt_conf_split_uri("ssl://broker.karo", host, sizeof(host),
-	    &port), 0);
-	CHECK_STR(host, "broker.karo");
-	CHECK_INT(port, 8883);
-	CHECK_INT(mqtt_conf_split_uri("mqtt://b", host, sizeof(host), &port),
-	    0);
-	CHECK_INT(port, 1883);
-	CHECK_INT(mqtt_conf_split_uri("mqtts://[::1]:9", host, sizeof(host),
-	    &port), 0);
-	CHECK_STR(host, "::1");
-	CHECK_INT(port, 9);
-	CHECK_INT(mqtt_conf_split_uri("tcp://[::1]", host, sizeof(host),
-	    &port), 0);
-	CHECK_STR(host, "::1");
-	CHECK_INT(port, 1883);
+	static const struct {
+		const char *uri, *host;
+		int port;
+	} good[] = {
+		{ "tcp://127.0.0.1:18830", "127.0.0.1", 18830 },
+		{ "ssl://broker.karo", "broker.karo", 8883 },
+		{ "mqtt://b", "b", 1883 },
+		{ "mqtts://[::1]:9", "::1", 9 },
+		{ "tcp://[::1]", "::1", 1883 },
+	};
 	/* libmosquitto has no websockets; the rest are malformed. */
-	CHECK_INT(mqtt_conf_split_uri("ws://h:80", host, sizeof(host), &port),
-	    -1);
-	CHECK_INT(mqtt_conf_split_uri("wss://h:443", host, sizeof(host),
-	    &port), -1);
-	CHECK_INT(mqtt_conf_split_uri("http://h:1", host, sizeof(host),
-	    &port), -1);
-	CHECK_INT(mqtt_conf_split_uri("tcp://:1883", host, sizeof(host),
-	    &port), -1);
-	CHECK_INT(mqtt_conf_split_uri("tcp://h:", host, sizeof(host), &port),
-	    -1);
-	CHECK_INT(mqtt_conf_split_uri("tcp://h:0", host, sizeof(host), &port),
-	    -1);
-	CHECK_INT(mqtt_conf_split_uri("tcp://h:65536", host, sizeof(host),
-	    &port), -1);
-	CHECK_INT(mqtt_conf_split_uri("tcp://h:1883/x", host, sizeof(host),
-	    &port), -1);
-	CHECK_INT(mqtt_conf_split_uri("tcp://[::1", host, sizeof(host),
-	    &port), -1);
-	CHECK_INT(mqtt_conf_split_uri("tcp://[::1]x", host, sizeof(host),
-	    &port), -1);
-	CHECK_INT(mqtt_conf_split_uri("tcp://a-host-name-too-long:1", host,
-	    sizeof(host), &port), -1);
-	CHECK_INT(mqtt_conf_split_uri(NULL, host, sizeof(host), &port), -1);
+	static const char *const bad[] = {
+		"ws://h:80", "wss://h:443", "http://h:1", "tcp://:1883",
+		"tcp://h:", "tcp://h:0", "tcp://h:65536", "tcp://h:1883/x",
+		"tcp://[::1", "tcp://[::1]x", "tcp://a-host-name-too-long:1",
+		NULL,
+	};
+	char host[16];
+	int port;
+	size_t i;
+
+	for (i = 0; i < nitems(good); i++) {
+		port = 0;
+		if (mqtt_conf_split_uri(good[i].uri, host, sizeof(host),
+		    &port) == -1) {
+			testlib_fail(__FILE__, __LINE__, "%s: refused",
+			    good[i].uri);
+			continue;
+		}
+		CHECK_STR(host, good[i].host);
+		CHECK_INT(port, good[i].port);
+	}
+	for (i = 0; i < nitems(bad); i++) {
+		if (mqtt_conf_split_uri(bad[i], host, sizeof(host), &port) ==
+		    -1)
+			testlib_passed++;
+		else
+			testlib_fail(__FILE__, __LINE__, "%s: accepted",
+			    bad[i] != NULL ? bad[i] : "(null)");
+	}
 }
 
 int
