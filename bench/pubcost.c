@@ -20,8 +20,8 @@
  *
  * Each publishes N messages (default 100,000) of BYTES bytes (default
  * 600, a routed copy's size) to 50 topics nobody subscribes to, and
- * prints messages/s and the process's CPU time (user + system, all
- * threads) per message. --only runs one of the two, e.g. under `perf
+ * prints messages/s and the CPU time (user + system, all threads) per
+ * message of the publishing process and of the broker. --only runs one of the two, e.g. under `perf
  * stat` to compare two builds by instructions, which the neighbours on a
  * shared machine do not move. The broker is stopped by its PID. See
  * docs/bench.md, "The relay's connection".
@@ -63,6 +63,29 @@ cpu_s(void)
 	getrusage(RUSAGE_SELF, &u);
 	return (double)(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
 	    (double)(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+/* CPU seconds pid has used so far (/proc/PID/stat utime + stime). */
+static double
+proc_cpu_s(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ut, st;
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		fatal("%s", path);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* Fields 14 and 15, counted after the ")" that ends the name. */
+	if ((p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+	    "%llu %llu", &ut, &st) != 2)
+		fatalx("%s: cannot read the CPU times", path);
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
 static void
@@ -243,7 +266,7 @@ int
 main(int argc, char **argv)
 {
 	char dir[] = "/tmp/bench-pubcost.XXXXXX", uri[64], conf[600];
-	double rate, us;
+	double rate, us, b0;
 	long rounds = 3, r;
 	const char *only = NULL;
 	int i, port;
@@ -277,14 +300,20 @@ main(int argc, char **argv)
 	    "mosquitto pid %d on %s\n", count, size, (int)broker, uri);
 	for (r = 1; r <= rounds; r++) {
 		if (only == NULL || strcmp(only, "paho") == 0) {
+			b0 = proc_cpu_s(broker);
 			run_paho(uri, &rate, &us);
 			printf("round %ld  paho (MQTTAsync, callbacks): %8.0f "
-			    "msg/s  %6.2f us CPU per message\n", r, rate, us);
+			    "msg/s  %6.2f us CPU per message, broker %.2f\n", r,
+			    rate, us, (proc_cpu_s(broker) - b0) * 1e6 /
+			    (double)count);
 		}
 		if (only == NULL || strcmp(only, "link") == 0) {
+			b0 = proc_cpu_s(broker);
 			run_link(uri, &rate, &us);
 			printf("round %ld  link (relaylink, libmosquitto): %8.0f "
-			    "msg/s  %6.2f us CPU per message\n", r, rate, us);
+			    "msg/s  %6.2f us CPU per message, broker %.2f\n", r,
+			    rate, us, (proc_cpu_s(broker) - b0) * 1e6 /
+			    (double)count);
 		}
 		fflush(stdout);
 	}
