@@ -96,6 +96,10 @@ metrics_write(const struct metrics_opts *o, struct buf *b)
 	prom_counter(b, "simpul_outbox_published_total",
 	    "Outbox messages published and acknowledged by the broker",
 	    relay_published(o->relay));
+	prom_counter(b, "simpul_outbox_refused_total",
+	    "Outbox messages the broker refused for good (Not authorized, "
+	    "...), set aside in outbox_refused",
+	    relay_refused(o->relay));
 	prom_counter(b, "simpul_cases_total",
 	    "Case openings and updates committed by the rules", ws.cases);
 	prom_counter(b, "simpul_escalations_total",

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include <mqtt_protocol.h>
+
 #include "cond.h"
 #include "log.h"
 #include "mqtt.h"
@@ -18,6 +20,9 @@
 #define ACK_TIMEOUT_MS 10000
 #define CONNECT_TIMEOUT_MS 10000
 
+/* Refused messages remembered across rounds, at most. */
+#define SKIP_MAX 4096
+
 struct relay {
 	struct relay_opts o;
 	struct relaylink *link; /* the relay thread's alone */
@@ -27,25 +32,146 @@ struct relay {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	int wakeups, stopping;
-	uint64_t published;
+	uint64_t published, refused;
+	/*
+	 * The round's messages in the order they were handed over (row id,
+	 * index in the bundle; code: the broker's refusal, 0 if none), and
+	 * the messages the broker refused for good in an earlier round that
+	 * rolled back (Mosquitto 2.0 closes the connection after refusing a
+	 * publish, so the round cannot complete): these are not sent again
+	 * but set aside with the next round that commits.
+	 */
+	struct round_msg {
+		struct store_outbox_refusal m;
+		int published;
+	} *round;
+	struct store_outbox_refusal *skip, *aside;
+	size_t nround, round_cap, nskip, skip_cap, aside_cap;
 };
+
+/*
+ * Refusals that a retry will not change: the message is set aside rather
+ * than holding up the outbox (migration 0009). Anything else (Quota
+ * exceeded, Unspecified error, ...) rolls the round back for a retry.
+ */
+static const char *
+final_refusal(int reason)
+{
+	switch (reason) {
+	case MQTT_RC_NOT_AUTHORIZED:
+		return "Not authorized";
+	case MQTT_RC_TOPIC_NAME_INVALID:
+		return "Topic Name invalid";
+	case MQTT_RC_PACKET_TOO_LARGE:
+		return "Packet too large";
+	case MQTT_RC_PAYLOAD_FORMAT_INVALID:
+		return "Payload format invalid";
+	default:
+		return NULL;
+	}
+}
+
+static struct store_outbox_refusal *
+skip_find(struct relay *r, int64_t id, int index)
+{
+	size_t i;
+
+	for (i = 0; i < r->nskip; i++)
+		if (r->skip[i].id == id && r->skip[i].index == index)
+			return &r->skip[i];
+	return NULL;
+}
+
+static void
+skip_add(struct relay *r, const struct store_outbox_refusal *m)
+{
+	if (skip_find(r, m->id, m->index) != NULL || r->nskip == SKIP_MAX)
+		return;
+	if (r->nskip == r->skip_cap) {
+		r->skip_cap = r->skip_cap ? r->skip_cap * 2 : 16;
+		r->skip = xrealloc(r->skip, r->skip_cap * sizeof(*r->skip));
+	}
+	r->skip[r->nskip++] = *m;
+}
+
+static void
+skip_remove(struct relay *r, int64_t id, int index)
+{
+	struct store_outbox_refusal *m = skip_find(r, id, index);
+
+	if (m != NULL)
+		*m = r->skip[--r->nskip];
+}
 
 static int
 relay_row(void *arg, const struct store_outbox_row *row)
 {
 	struct relay *r = arg;
+	const struct store_outbox_refusal *skip;
+	struct round_msg *m;
 
+	if (r->nround == r->round_cap) {
+		r->round_cap = r->round_cap ? r->round_cap * 2 : 512;
+		r->round = xrealloc(r->round, r->round_cap * sizeof(*r->round));
+	}
+	m = &r->round[r->nround++];
+	m->m.id = row->id;
+	m->m.index = row->index;
+	m->m.code = 0;
+	m->m.reason = NULL;
+	m->published = 0;
+	if ((skip = skip_find(r, row->id, row->index)) != NULL) {
+		m->m = *skip;
+		return 0;
+	}
+	m->published = 1;
 	return relaylink_publish(r->link, row->topic, row->payload, row->len,
 	    row->qos, row->retain);
 }
 
-/* One round: returns the number of messages relayed, or -1. */
+/*
+ * Marks the round's messages the broker refused (a refusal names the
+ * how-manieth publish; skipped messages were not published) and remembers
+ * the final ones for a retry of the round. Returns 1 when every refusal is
+ * final and placed, else 0.
+ */
+static int
+mark_refusals(struct relay *r)
+{
+	const struct relaylink_refusal *ref;
+	size_t i, j, k, n = relaylink_refusals(r->link, &ref);
+	int all_final = 1;
+
+	for (i = 0; i < n; i++) {
+		const char *why = final_refusal(ref[i].reason);
+
+		for (j = 0, k = 0; j < r->nround; j++)
+			if (r->round[j].published && k++ == ref[i].pos)
+				break;
+		if (why == NULL || j == r->nround) {
+			all_final = 0;
+			continue;
+		}
+		r->round[j].m.code = ref[i].reason;
+		r->round[j].m.reason = why;
+		skip_add(r, &r->round[j].m);
+	}
+	return all_final;
+}
+
+/*
+ * One round: returns the number of messages relayed (set aside ones
+ * included), -1, or -2 when it rolled back but learnt of messages the
+ * broker refuses for good (the next round, at once, skips them).
+ */
 static int
 relay_round(struct relay *r)
 {
-	size_t acked, failed;
-	int n, ok;
+	size_t acked, failed, i, skipped = 0, aside, skips;
+	int n, ok, final;
 
+	r->nround = 0;
+	skips = r->nskip;
 	n = store_outbox_fetch(r->o.store, r->o.batch, relay_row, r);
 	if (n <= 0) {
 		if (n == 0)
@@ -55,16 +181,39 @@ relay_round(struct relay *r)
 			    &failed);
 		return n;
 	}
-	ok = relaylink_wait(r->link, ACK_TIMEOUT_MS, &acked, &failed) == 0 &&
-	    acked == (size_t)n;
-	if (!ok)
+	for (i = 0; i < r->nround; i++)
+		skipped += !r->round[i].published;
+	ok = relaylink_wait(r->link, ACK_TIMEOUT_MS, &acked, &failed) == 0;
+	final = mark_refusals(r);
+	ok = ok && final && acked + failed + skipped == (size_t)n;
+	if (!ok) {
 		log_warnx("relay: round of %d outbox messages not fully "
-		    "acknowledged acked=%zu failed=%zu; rolled back, retrying",
-		    n, acked, failed);
-	if (store_outbox_done(r->o.store, ok) == -1 || !ok)
+		    "acknowledged acked=%zu failed=%zu; rolled back, retrying%s",
+		    n, acked, failed, r->nskip > skips ? " now without the "
+		    "ones refused for good" : "");
+		store_outbox_done(r->o.store, 0);
+		return r->nskip > skips ? -2 : -1;
+	}
+	for (i = 0, aside = 0; i < r->nround; i++) {
+		if (r->round[i].m.code == 0)
+			continue;
+		if (aside == r->aside_cap) {
+			r->aside_cap = r->aside_cap ? r->aside_cap * 2 : 16;
+			r->aside = xrealloc(r->aside,
+			    r->aside_cap * sizeof(*r->aside));
+		}
+		r->aside[aside++] = r->round[i].m;
+	}
+	if (aside > 0 && store_outbox_set_aside(r->o.store, r->aside,
+	    aside) == -1)
 		return -1;
+	if (store_outbox_done(r->o.store, 1) == -1)
+		return -1;
+	for (i = 0; i < aside; i++)
+		skip_remove(r, r->aside[i].id, r->aside[i].index);
 	pthread_mutex_lock(&r->lock);
-	r->published += (uint64_t)n;
+	r->published += (uint64_t)n - (uint64_t)aside;
+	r->refused += (uint64_t)aside;
 	pthread_mutex_unlock(&r->lock);
 	return n;
 }
@@ -122,7 +271,8 @@ relay_main(void *arg)
 		mq_backoff = 100;
 		n = relay_round(r);
 		/* A full round means more may be waiting: go again now. */
-		wait = n >= (int)r->o.batch ? 0 : n < 0 ? 500 : r->o.poll_ms;
+		wait = n >= (int)r->o.batch || n == -2 ? 0 : n < 0 ? 500 :
+		    r->o.poll_ms;
 	}
 	return NULL;
 }
@@ -175,6 +325,9 @@ relay_free(struct relay *r)
 	if (r == NULL)
 		return;
 	relaylink_free(r->link);
+	free(r->round);
+	free(r->skip);
+	free(r->aside);
 	pthread_cond_destroy(&r->cond);
 	pthread_mutex_destroy(&r->lock);
 	free(r);
@@ -193,6 +346,17 @@ relay_published(struct relay *r)
 
 	pthread_mutex_lock(&r->lock);
 	n = r->published;
+	pthread_mutex_unlock(&r->lock);
+	return n;
+}
+
+uint64_t
+relay_refused(struct relay *r)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&r->lock);
+	n = r->refused;
 	pthread_mutex_unlock(&r->lock);
 	return n;
 }

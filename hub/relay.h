@@ -6,7 +6,10 @@
  * connection (relaylink.h), and deleted in the same transaction once the
  * broker has acknowledged every one of them. A crash
  * or a failed publish rolls back: the rows are published again later
- * (at-least-once; subscribers see an id to deduplicate on).
+ * (at-least-once; subscribers see an id to deduplicate on). A message the
+ * broker refuses for good (Not authorized, Topic Name invalid, Packet too
+ * large, Payload format invalid) is moved to outbox_refused in the same
+ * transaction instead, so that it cannot hold up the messages behind it.
  */
 #ifndef SIMPUL_RELAY_H
 #define SIMPUL_RELAY_H
@@ -32,6 +35,8 @@ void relay_wake(void *relay); /* new outbox rows were committed */
 void relay_stop(struct relay *r);
 void relay_free(struct relay *r);
 uint64_t relay_published(struct relay *r);
+/* Messages the broker refused for good, set aside in outbox_refused. */
+uint64_t relay_refused(struct relay *r);
 /* 1 while the relay's broker connection is up (any thread). */
 int relay_is_connected(struct relay *r);
 

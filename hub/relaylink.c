@@ -46,7 +46,26 @@ struct relaylink {
 	size_t sent, acked, failed;
 	int refusal;	/* the first refused publish's reason, for the log */
 	int corked;	/* TCP_CORK is set on the socket */
+	int *mids;	/* the round's message ids, in publish order */
+	size_t mids_cap;
+	struct relaylink_refusal *ref; /* the round's failed answers */
+	size_t nref, ref_cap;
 };
+
+/* Records a failed answer (or a message libmosquitto would not send). */
+static void
+refusal_add(struct relaylink *l, size_t pos, int reason)
+{
+	if (l->failed++ == 0)
+		l->refusal = reason;
+	if (l->nref == l->ref_cap) {
+		l->ref_cap = l->ref_cap ? l->ref_cap * 2 : 8;
+		l->ref = xrealloc(l->ref, l->ref_cap * sizeof(*l->ref));
+	}
+	l->ref[l->nref].pos = pos;
+	l->ref[l->nref].reason = reason;
+	l->nref++;
+}
 
 /*
  * libmosquitto's own messages while connecting: its TLS errors say most
@@ -82,16 +101,18 @@ on_publish(struct mosquitto *mq, void *arg, int mid, int reason,
     const mosquitto_property *props)
 {
 	struct relaylink *l = arg;
+	size_t pos;
 
 	(void)mq;
-	(void)mid;
 	(void)props;
 	if (reason < MQTT_RC_UNSPECIFIED) {
 		l->acked++;
-	} else {
-		if (l->failed++ == 0)
-			l->refusal = reason;
+		return;
 	}
+	/* Rare: a linear search for the message is fine. */
+	for (pos = 0; pos < l->sent && l->mids[pos] != mid; pos++)
+		;
+	refusal_add(l, pos < l->sent ? pos : SIZE_MAX, reason);
 }
 
 static void
@@ -164,6 +185,8 @@ relaylink_free(struct relaylink *l)
 	free(l->ca_file);
 	free(l->cert_file);
 	free(l->key_file);
+	free(l->mids);
+	free(l->ref);
 	free(l);
 }
 
@@ -226,6 +249,7 @@ relaylink_connect(struct relaylink *l, int timeout_ms)
 		return -1;
 	l->connack = l->lost = 0;
 	l->sent = l->acked = l->failed = 0;
+	l->nref = 0;
 	rc = mosquitto_connect_async(l->mq, l->host, l->port, l->keepalive_s);
 	if (rc != MOSQ_ERR_SUCCESS)
 		why = loop_error(rc);
@@ -339,10 +363,12 @@ int
 relaylink_publish(struct relaylink *l, const char *topic,
     const void *payload, size_t len, int qos, int retain)
 {
-	int rc;
+	int rc, mid = 0;
 
 	if (l->mq == NULL || l->lost)
 		return -1;
+	if (l->sent == 0)
+		l->nref = 0; /* a new round */
 	/* Keep libmosquitto's list of unanswered messages short: it walks
 	 * that list for every answer (twice, in 2.0.11). Half of it is
 	 * answered before more go out, so they go out as a burst. */
@@ -353,14 +379,29 @@ relaylink_publish(struct relaylink *l, const char *topic,
 	if (len > INT32_MAX)
 		rc = MOSQ_ERR_PAYLOAD_SIZE;
 	else
-		rc = mosquitto_publish_v5(l->mq, NULL, topic, (int)len,
+		rc = mosquitto_publish_v5(l->mq, &mid, topic, (int)len,
 		    payload, qos, retain != 0, NULL);
+	if (l->sent == l->mids_cap) {
+		l->mids_cap = l->mids_cap ? l->mids_cap * 2 : 512;
+		l->mids = xrealloc(l->mids, l->mids_cap * sizeof(*l->mids));
+	}
+	/* What the broker would refuse, unsent: it will not pass later. */
+	if (rc == MOSQ_ERR_OVERSIZE_PACKET || rc == MOSQ_ERR_PAYLOAD_SIZE ||
+	    rc == MOSQ_ERR_INVAL || rc == MOSQ_ERR_MALFORMED_UTF8) {
+		log_warnx("relay: cannot publish topic=%s bytes=%zu: %s",
+		    topic, len, loop_error(rc));
+		l->mids[l->sent] = -1;
+		refusal_add(l, l->sent++, rc == MOSQ_ERR_OVERSIZE_PACKET ||
+		    rc == MOSQ_ERR_PAYLOAD_SIZE ? MQTT_RC_PACKET_TOO_LARGE :
+		    MQTT_RC_TOPIC_NAME_INVALID);
+		return 0;
+	}
 	if (rc != MOSQ_ERR_SUCCESS) {
 		log_warnx("relay: cannot publish topic=%s bytes=%zu: %s", topic,
 		    len, loop_error(rc));
 		return -1;
 	}
-	l->sent++;
+	l->mids[l->sent++] = mid;
 	return 0;
 }
 
@@ -378,6 +419,14 @@ relaylink_wait(struct relaylink *l, int timeout_ms, size_t *acked,
 		    mosquitto_reason_string(l->refusal));
 	l->sent = l->acked = l->failed = 0;
 	return rv;
+}
+
+size_t
+relaylink_refusals(const struct relaylink *l,
+    const struct relaylink_refusal **r)
+{
+	*r = l->ref;
+	return l->nref;
 }
 
 void

@@ -44,9 +44,11 @@ int relaylink_is_connected(const struct relaylink *l);
  * Hands one message to the broker (written at once when the socket
  * takes it). With 64 publishes unanswered (or [mqtt] max_inflight, if
  * lower) it first reads answers until there is room, for up to 10 s.
- * Returns -1, logged, when not connected, when no room came (the link is
- * then closed, like relaylink_wait() does), or when the message cannot be
- * sent at all (larger than the broker's maximum packet size).
+ * Returns -1, logged, when not connected or when no room came (the link
+ * is then closed, like relaylink_wait() does). A message libmosquitto
+ * will not send at all (larger than the broker's maximum packet size, a
+ * topic that is not a valid topic name) is not sent and counts as refused
+ * by the broker (Packet too large, Topic Name invalid): 0 is returned.
  */
 int relaylink_publish(struct relaylink *l, const char *topic,
     const void *payload, size_t len, int qos, int retain);
@@ -61,6 +63,20 @@ int relaylink_publish(struct relaylink *l, const char *topic,
  */
 int relaylink_wait(struct relaylink *l, int timeout_ms, size_t *acked,
     size_t *failed);
+
+/*
+ * The failed answers of the round relaylink_wait() just ended: pos counts
+ * the round's relaylink_publish() calls from 0 (SIZE_MAX if the broker
+ * answered for a message we cannot place), reason is the MQTT v5 reason
+ * code (0x80 or more). Valid until the next relaylink_publish() or
+ * relaylink_connect().
+ */
+struct relaylink_refusal {
+	size_t pos;
+	int reason;
+};
+size_t relaylink_refusals(const struct relaylink *l,
+    const struct relaylink_refusal **r);
 
 /*
  * Between rounds: keepalive, and reading what the broker sent (a ping's

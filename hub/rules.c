@@ -1253,9 +1253,9 @@ fail:
  * The second level of a route topic. Routed copies go to the agencies'
  * inboxes ({site}/opd/...) or to feeds ({site}/feed/...): the only places
  * besides its own topics where the broker's ACL (deploy/broker-setup) lets
- * the hub write. A copy the broker refused would be published again and
- * again, holding up the outbox behind it (case changes, alerts), so such a
- * rule is refused when it is loaded. Never where the hub would ingest the
+ * the hub write. Every copy the broker refused would be set aside in
+ * outbox_refused (relay.h) instead of reaching anyone, so such a rule is
+ * refused when it is loaded. Never where the hub would ingest the
  * copy again (ev: a loop), take it as a command (cmd), or the topics the
  * hub itself owns (hub, case, alert: made by the case and alert actions).
  */

@@ -1259,6 +1259,7 @@ outbox_bundle(struct store *s, PGresult *r, int i,
 				goto malformed;
 			if (pass == 0)
 				continue;
+			row->index = (int)k + 1;
 			row->topic = xstrndup(t, tl);
 			row->payload = pl;
 			row->len = pl_len;
@@ -1317,6 +1318,7 @@ store_outbox_fetch(struct store *s, size_t max,
 		}
 		s->outbox_ids[s->outbox_n++] = row.id;
 		if (PQgetisnull(r, i, 5)) {
+			row.index = 0;
 			row.topic = xstrndup(PQgetvalue(r, i, 1),
 			    (size_t)PQgetlength(r, i, 1));
 			row.payload = PQgetvalue(r, i, 2);
@@ -1330,6 +1332,63 @@ store_outbox_fetch(struct store *s, size_t max,
 	}
 	PQclear(r);
 	return messages > INT_MAX ? INT_MAX : (int)messages;
+}
+
+/* Logged one by one; the rest are counted. */
+#define SET_ASIDE_LOGGED 10
+
+int
+store_outbox_set_aside(struct store *s, const struct store_outbox_refusal *m,
+    size_t n)
+{
+	static const char sql[] =
+	    "INSERT INTO outbox_refused (queued_at, topic, payload, qos, "
+	    "retain, reason_code, reason) "
+	    "SELECT o.created_at, coalesce(o.topic, o.topics[f.idx]), "
+	    "coalesce(o.payload, o.payloads[f.idx]), o.qos, o.retain, "
+	    "f.code, f.reason FROM unnest($1::int8[], $2::int8[], $3::int8[], "
+	    "$4::text[]) WITH ORDINALITY AS f(id, idx, code, reason, n) "
+	    "JOIN outbox o ON o.id = f.id ORDER BY f.n "
+	    "RETURNING id, topic, reason";
+	struct pgarr a[4];
+	const char *values[4];
+	int lengths[4], formats[4] = { 1, 1, 1, 1 };
+	PGresult *r;
+	size_t i;
+	int k;
+
+	for (k = 0; k < 4; k++)
+		pgarr_init(&a[k], k == 3 ? OID_TEXT : OID_INT8);
+	for (i = 0; i < n; i++) {
+		pgarr_i64(&a[0], m[i].id);
+		pgarr_i64(&a[1], m[i].index);
+		pgarr_i64(&a[2], m[i].code);
+		pgarr_str(&a[3], m[i].reason);
+	}
+	for (k = 0; k < 4; k++)
+		values[k] = pgarr_finish(&a[k], &lengths[k]);
+	r = PQexecParams(s->conn, sql, 4, NULL, values, lengths, formats, 0);
+	for (k = 0; k < 4; k++)
+		pgarr_free(&a[k]);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK ||
+	    (size_t)PQntuples(r) != n) {
+		if (PQresultStatus(r) == PGRES_TUPLES_OK)
+			log_warnx("store: set %d of %zu refused outbox messages "
+			    "aside; rolled back", PQntuples(r), n);
+		store_fail(s, r, "setting refused outbox messages aside");
+		store_rollback(s);
+		return -1;
+	}
+	for (k = 0; k < PQntuples(r) && k < SET_ASIDE_LOGGED; k++)
+		log_warnx("relay: the broker refused topic=%s reason=\"%s\" "
+		    "for good; kept as outbox_refused id=%s, the outbox goes on",
+		    PQgetvalue(r, k, 1), PQgetvalue(r, k, 2),
+		    PQgetvalue(r, k, 0));
+	if (n > SET_ASIDE_LOGGED)
+		log_warnx("relay: and %zu more refused messages set aside in "
+		    "outbox_refused", n - SET_ASIDE_LOGGED);
+	PQclear(r);
+	return 0;
 }
 
 int

@@ -132,6 +132,7 @@ enum store_status store_commit(struct store *s, struct store_batch *b,
  */
 struct store_outbox_row {
 	int64_t id;
+	int index;	/* in the row's bundle, from 1; 0: a row of one */
 	const char *topic;
 	const char *payload;
 	size_t len;
@@ -141,6 +142,22 @@ struct store_outbox_row {
 int store_outbox_fetch(struct store *s, size_t max,
     int (*fn)(void *arg, const struct store_outbox_row *row), void *arg);
 int store_outbox_done(struct store *s, int ok);
+
+/*
+ * Inside the round, before store_outbox_done(s, 1): moves messages the
+ * broker refused for good to outbox_refused (migration 0009), each named
+ * by its row's id and index, with the broker's reason code and its name;
+ * their rows are then deleted with the round's. Logs each (the first ten).
+ * Returns 0, or -1 (the round is rolled back).
+ */
+struct store_outbox_refusal {
+	int64_t id;
+	int index;
+	int code;
+	const char *reason;
+};
+int store_outbox_set_aside(struct store *s,
+    const struct store_outbox_refusal *m, size_t n);
 
 /*
  * Rules: calls fn with the JSON text of every enabled rule, in priority

@@ -124,7 +124,8 @@ ct=$(curl -sI --max-time 5 "$BASE/metrics" | tr -d '\r' | sed -n 's/^Content-Typ
 it_assert_eq "$ct" "text/plain; version=0.0.4; charset=utf-8" "Content-Type of /metrics"
 for series in simpul_events_received_total simpul_events_stored_total \
     'simpul_dead_letters_total{reason="schema"}' simpul_batch_records_count \
-    simpul_commit_duration_seconds_count simpul_outbox_published_total; do
+    simpul_commit_duration_seconds_count simpul_outbox_published_total \
+    simpul_outbox_refused_total; do
 	it_assert_eq "$(awk -v k="$series" '$1 == k { print $2 }' "$IT_DIR/rest.txt")" 0 "$series starts at 0"
 done
 grep -q '^simpul_build_info{version="[^"]*",instance="m1",site="karo"} 1$' "$IT_DIR/rest.txt" &&

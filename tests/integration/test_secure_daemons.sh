@@ -213,6 +213,93 @@ it_wait_for 30 "the hub with the broker CA's certificate to connect" grep -q 'mq
     it_pass "a hub with a client certificate of the broker's CA connects"
 it_kill "$IT_LAST_PID"
 
+# --- an outbox message the broker refuses for good -------------------------------
+# A site's ACL may be tighter than deploy/broker-setup's: here the hub may
+# publish on karo/feed/umum but nowhere else under karo/feed/. A rule
+# routing to karo/feed/rahasia then gets Not authorized from the broker.
+# The hub keeps such a copy in outbox_refused and the outbox goes on: the
+# copies to karo/feed/umum of the same events still arrive. Once the ACL
+# is fixed, the refused copies go back into the outbox and out.
+ACL=$IT_DIR/security/mosquitto.acl
+MQPID=$(cat "$IT_DIR/run/mosquitto.pid")
+it_assert_ok "the hub may write karo/feed/# in the stack's ACL" grep -qx 'topic write karo/feed/#' "$ACL"
+sed -i 's|^topic write karo/feed/#$|topic write karo/feed/umum|' "$ACL"
+kill -HUP "$MQPID"
+# hub_may TOPIC: the broker accepts a publish of the hub's user on TOPIC.
+hub_may()
+{
+	local out
+
+	out=$(it_as hub mosquitto_pub -V 5 -q 1 -t "$1" -m probe 2>&1) && ! grep -q 'Not authorized' <<<"$out"
+}
+hub_may_not()
+{
+	! hub_may "$1"
+}
+it_wait_for 15 "the reloaded ACL to refuse the hub karo/feed/rahasia" hub_may_not karo/feed/rahasia
+it_assert_ok "... and still allow karo/feed/umum" hub_may karo/feed/umum
+cat >"$IT_DIR/refuse.yaml" <<'YAML'
+version: 1
+rules:
+  - name: feed-rahasia
+    priority: 200
+    topic: "{site}/ev/+/+/gps.position"
+    actions:
+      - route: "{site}/feed/rahasia"
+  - name: feed-umum
+    priority: 100
+    topic: "{site}/ev/+/+/gps.position"
+    actions:
+      - route: "{site}/feed/umum"
+YAML
+"$SIMPUL_BIN/simpulctl" rules apply "$IT_DIR/refuse.yaml" --actor tester >"$IT_DIR/log/refuse-apply.log" 2>&1 ||
+    it_die "rules apply refuse.yaml: $(cat "$IT_DIR/log/refuse-apply.log")"
+it_wait_for 15 "the hub to load the two feed rules" grep -q 'rules: loaded rules=2 ' "$HUBLOG"
+
+# sub_ready NAME TOPIC: spawns an operator's subscriber on TOPIC (log
+# NAME) and waits until a probe the hub's user publishes there arrives.
+sub_ready()
+{
+	it_spawn "$1" it_as operator mosquitto_sub -V 5 -q 1 -t "$2" -W 120 >/dev/null
+	for _ in $(seq 50); do
+		hub_may "$2" || true
+		grep -q '^probe$' "$IT_DIR/log/$1.log" && return 0
+		sleep 0.2
+	done
+	it_die "the subscriber on $2 did not start: $(tail -3 "$IT_DIR/log/$1.log")"
+}
+sub_ready umum karo/feed/umum
+UMUM_PID=$IT_LAST_PID
+out=$(it_as admin "$LG" pub --uri "$SIMPUL_MQTT_URI" --count 3 --mix gps.position=1 --prefix refused --quiet 2>&1)
+it_assert_eq "$?" 0 "three positions published ($out)"
+it_wait_for 30 "three copies on karo/feed/umum" bash -c "[ \$(grep -c '\"refused-' '$IT_DIR/log/umum.log') -ge 3 ]" &&
+    it_pass "the copies to karo/feed/umum arrive although the broker refuses those to karo/feed/rahasia"
+it_sql_wait 30 "select count(*) from outbox" 0 &&
+    it_pass "the outbox is empty: nothing holds it up"
+it_assert_eq "$(it_sql "select count(*) || ' ' || min(topic) || ' ' || min(reason_code) || ' ' || min(reason) from outbox_refused")" \
+    "3 karo/feed/rahasia 135 Not authorized" "the three refused copies are in outbox_refused with the broker's reason"
+it_assert_eq "$(it_sql "select count(*) from outbox_refused where convert_from(payload, 'UTF8')::jsonb->>'id' like 'refused-%'")" 3 \
+    "... with their payloads"
+it_assert_ok "the hub logs each refusal" grep -q 'relay: the broker refused topic=karo/feed/rahasia reason="Not authorized" for good; kept as outbox_refused id=' "$HUBLOG"
+# Mosquitto 2.0 closes the connection after refusing a publish, so each
+# refusal costs the relay one rolled-back round and a reconnect, no more.
+rolled=$(grep -c 'not fully acknowledged' "$HUBLOG")
+[ "$rolled" -le 3 ] && it_pass "each refusal cost at most one rolled-back round ($rolled)" ||
+    it_fail "$rolled rounds rolled back for 3 refused copies"
+it_kill "$UMUM_PID"
+
+# Fixed: the ACL as it was, and the refused copies back into the outbox.
+sed -i 's|^topic write karo/feed/umum$|topic write karo/feed/#|' "$ACL"
+kill -HUP "$MQPID"
+it_wait_for 15 "the restored ACL to let the hub write karo/feed/rahasia" hub_may karo/feed/rahasia
+sub_ready rahasia karo/feed/rahasia
+it_sql "insert into outbox (topic, payload, qos, retain) select topic, payload, qos, retain from outbox_refused order by id;
+    delete from outbox_refused" >/dev/null
+it_wait_for 30 "the three put-back copies on karo/feed/rahasia" bash -c "[ \$(grep -c '\"refused-' '$IT_DIR/log/rahasia.log') -ge 3 ]" &&
+    it_pass "once the ACL allows it, the refused copies put back into the outbox are published"
+it_sql_wait 30 "select count(*) from outbox" 0
+it_kill "$IT_LAST_PID"
+
 # --- no password in a command line or a log -----------------------------------------
 leaks=0
 for name in hub gps admin operator; do
