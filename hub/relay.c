@@ -339,24 +339,11 @@ relay_is_connected(struct relay *r)
 	return relaylink_is_connected(r->link);
 }
 
-uint64_t
-relay_published(struct relay *r)
+void
+relay_counts(struct relay *r, uint64_t *published, uint64_t *refused)
 {
-	uint64_t n;
-
 	pthread_mutex_lock(&r->lock);
-	n = r->published;
+	*published = r->published;
+	*refused = r->refused;
 	pthread_mutex_unlock(&r->lock);
-	return n;
-}
-
-uint64_t
-relay_refused(struct relay *r)
-{
-	uint64_t n;
-
-	pthread_mutex_lock(&r->lock);
-	n = r->refused;
-	pthread_mutex_unlock(&r->lock);
-	return n;
 }

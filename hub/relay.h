@@ -34,9 +34,9 @@ void relay_wake(void *relay); /* new outbox rows were committed */
 /* Joins the thread. */
 void relay_stop(struct relay *r);
 void relay_free(struct relay *r);
-uint64_t relay_published(struct relay *r);
-/* Messages the broker refused for good, set aside in outbox_refused. */
-uint64_t relay_refused(struct relay *r);
+/* Messages published and acknowledged, and messages the broker refused
+ * for good (set aside in outbox_refused), since the start. */
+void relay_counts(struct relay *r, uint64_t *published, uint64_t *refused);
 /* 1 while the relay's broker connection is up (any thread). */
 int relay_is_connected(struct relay *r);
 
