@@ -21,9 +21,9 @@
  * Each publishes N messages (default 100,000) of BYTES bytes (default
  * 600, a routed copy's size) to 50 topics nobody subscribes to, and
  * prints messages/s and the CPU time (user + system, all threads) per
- * message of the publishing process and of the broker. --only runs one of the two, e.g. under `perf
- * stat` to compare two builds by instructions, which the neighbours on a
- * shared machine do not move. The broker is stopped by its PID. See
+ * message of the publishing process and of the broker. --only runs one of
+ * the two, e.g. under `perf stat` to compare two builds by instructions,
+ * which the neighbours on a shared machine do not move. The broker is stopped by its PID. See
  * docs/bench.md, "The relay's connection".
  */
 #include <pthread.h>
@@ -266,7 +266,15 @@ int
 main(int argc, char **argv)
 {
 	char dir[] = "/tmp/bench-pubcost.XXXXXX", uri[64], conf[600];
+	static const struct {
+		const char *name, *label;
+		void (*run)(const char *, double *, double *);
+	} runs[] = {
+		{ "paho", "paho (MQTTAsync, callbacks)", run_paho },
+		{ "link", "link (relaylink, libmosquitto)", run_link },
+	};
 	double rate, us, b0;
+	size_t k;
 	long rounds = 3, r;
 	const char *only = NULL;
 	int i, port;
@@ -299,21 +307,14 @@ main(int argc, char **argv)
 	printf("bench-pubcost: %zu QoS 1 messages of %zu bytes per run, "
 	    "mosquitto pid %d on %s\n", count, size, (int)broker, uri);
 	for (r = 1; r <= rounds; r++) {
-		if (only == NULL || strcmp(only, "paho") == 0) {
+		for (k = 0; k < sizeof(runs) / sizeof(runs[0]); k++) {
+			if (only != NULL && strcmp(only, runs[k].name) != 0)
+				continue;
 			b0 = proc_cpu_s(broker);
-			run_paho(uri, &rate, &us);
-			printf("round %ld  paho (MQTTAsync, callbacks): %8.0f "
-			    "msg/s  %6.2f us CPU per message, broker %.2f\n", r,
-			    rate, us, (proc_cpu_s(broker) - b0) * 1e6 /
-			    (double)count);
-		}
-		if (only == NULL || strcmp(only, "link") == 0) {
-			b0 = proc_cpu_s(broker);
-			run_link(uri, &rate, &us);
-			printf("round %ld  link (relaylink, libmosquitto): %8.0f "
-			    "msg/s  %6.2f us CPU per message, broker %.2f\n", r,
-			    rate, us, (proc_cpu_s(broker) - b0) * 1e6 /
-			    (double)count);
+			runs[k].run(uri, &rate, &us);
+			printf("round %ld  %s: %8.0f msg/s  %6.2f us CPU per "
+			    "message, broker %.2f\n", r, runs[k].label, rate, us,
+			    (proc_cpu_s(broker) - b0) * 1e6 / (double)count);
 		}
 		fflush(stdout);
 	}

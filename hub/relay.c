@@ -41,12 +41,9 @@ struct relay {
 	 * publish, so the round cannot complete): these are not sent again
 	 * but set aside with the next round that commits.
 	 */
-	struct round_msg {
-		struct store_outbox_refusal m;
-		int published;
-	} *round;
-	struct store_outbox_refusal *skip, *aside;
-	size_t nround, round_cap, nskip, skip_cap, aside_cap;
+	struct store_outbox_refusal *round, *skip;
+	size_t *pub;	/* the round's publishes: their place in round */
+	size_t nround, npub, round_cap, nskip, skip_cap;
 };
 
 /*
@@ -108,53 +105,51 @@ relay_row(void *arg, const struct store_outbox_row *row)
 {
 	struct relay *r = arg;
 	const struct store_outbox_refusal *skip;
-	struct round_msg *m;
+	struct store_outbox_refusal *m;
 
 	if (r->nround == r->round_cap) {
 		r->round_cap = r->round_cap ? r->round_cap * 2 : 512;
 		r->round = xrealloc(r->round, r->round_cap * sizeof(*r->round));
+		r->pub = xrealloc(r->pub, r->round_cap * sizeof(*r->pub));
 	}
 	m = &r->round[r->nround++];
-	m->m.id = row->id;
-	m->m.index = row->index;
-	m->m.code = 0;
-	m->m.reason = NULL;
-	m->published = 0;
 	if ((skip = skip_find(r, row->id, row->index)) != NULL) {
-		m->m = *skip;
+		*m = *skip;
 		return 0;
 	}
-	m->published = 1;
+	m->id = row->id;
+	m->index = row->index;
+	m->code = 0;
+	m->reason = NULL;
+	r->pub[r->npub++] = r->nround - 1;
 	return relaylink_publish(r->link, row->topic, row->payload, row->len,
 	    row->qos, row->retain);
 }
 
 /*
  * Marks the round's messages the broker refused (a refusal names the
- * how-manieth publish; skipped messages were not published) and remembers
- * the final ones for a retry of the round. Returns 1 when every refusal is
- * final and placed, else 0.
+ * how-manieth publish) and remembers the final ones for a retry of the
+ * round. Returns 1 when every refusal is final and placed, else 0.
  */
 static int
 mark_refusals(struct relay *r)
 {
 	const struct relaylink_refusal *ref;
-	size_t i, j, k, n = relaylink_refusals(r->link, &ref);
+	size_t i, n = relaylink_refusals(r->link, &ref);
 	int all_final = 1;
 
 	for (i = 0; i < n; i++) {
 		const char *why = final_refusal(ref[i].reason);
+		struct store_outbox_refusal *m;
 
-		for (j = 0, k = 0; j < r->nround; j++)
-			if (r->round[j].published && k++ == ref[i].pos)
-				break;
-		if (why == NULL || j == r->nround) {
+		if (why == NULL || ref[i].pos >= r->npub) {
 			all_final = 0;
 			continue;
 		}
-		r->round[j].m.code = ref[i].reason;
-		r->round[j].m.reason = why;
-		skip_add(r, &r->round[j].m);
+		m = &r->round[r->pub[ref[i].pos]];
+		m->code = ref[i].reason;
+		m->reason = why;
+		skip_add(r, m);
 	}
 	return all_final;
 }
@@ -167,10 +162,10 @@ mark_refusals(struct relay *r)
 static int
 relay_round(struct relay *r)
 {
-	size_t acked, failed, i, skipped = 0, aside, skips;
+	size_t acked, failed, i, aside, skips;
 	int n, ok, final;
 
-	r->nround = 0;
+	r->nround = r->npub = 0;
 	skips = r->nskip;
 	n = store_outbox_fetch(r->o.store, r->o.batch, relay_row, r);
 	if (n <= 0) {
@@ -181,11 +176,10 @@ relay_round(struct relay *r)
 			    &failed);
 		return n;
 	}
-	for (i = 0; i < r->nround; i++)
-		skipped += !r->round[i].published;
 	ok = relaylink_wait(r->link, ACK_TIMEOUT_MS, &acked, &failed) == 0;
 	final = mark_refusals(r);
-	ok = ok && final && acked + failed + skipped == (size_t)n;
+	ok = ok && final && acked + failed + (r->nround - r->npub) ==
+	    (size_t)n;
 	if (!ok) {
 		log_warnx("relay: round of %d outbox messages not fully "
 		    "acknowledged acked=%zu failed=%zu; rolled back, retrying%s",
@@ -194,23 +188,17 @@ relay_round(struct relay *r)
 		store_outbox_done(r->o.store, 0);
 		return r->nskip > skips ? -2 : -1;
 	}
-	for (i = 0, aside = 0; i < r->nround; i++) {
-		if (r->round[i].m.code == 0)
-			continue;
-		if (aside == r->aside_cap) {
-			r->aside_cap = r->aside_cap ? r->aside_cap * 2 : 16;
-			r->aside = xrealloc(r->aside,
-			    r->aside_cap * sizeof(*r->aside));
-		}
-		r->aside[aside++] = r->round[i].m;
-	}
-	if (aside > 0 && store_outbox_set_aside(r->o.store, r->aside,
+	/* What is set aside, moved to the front of the round. */
+	for (i = 0, aside = 0; i < r->nround; i++)
+		if (r->round[i].code != 0)
+			r->round[aside++] = r->round[i];
+	if (aside > 0 && store_outbox_set_aside(r->o.store, r->round,
 	    aside) == -1)
 		return -1;
 	if (store_outbox_done(r->o.store, 1) == -1)
 		return -1;
 	for (i = 0; i < aside; i++)
-		skip_remove(r, r->aside[i].id, r->aside[i].index);
+		skip_remove(r, r->round[i].id, r->round[i].index);
 	pthread_mutex_lock(&r->lock);
 	r->published += (uint64_t)n - (uint64_t)aside;
 	r->refused += (uint64_t)aside;
@@ -326,8 +314,8 @@ relay_free(struct relay *r)
 		return;
 	relaylink_free(r->link);
 	free(r->round);
+	free(r->pub);
 	free(r->skip);
-	free(r->aside);
 	pthread_cond_destroy(&r->cond);
 	pthread_mutex_destroy(&r->lock);
 	free(r);

@@ -44,7 +44,6 @@ struct relaylink {
 	int lost;	/* the connection ended under us */
 	int failures;	/* consecutive failed connects, for logging once */
 	size_t sent, acked, failed;
-	int refusal;	/* the first refused publish's reason, for the log */
 	int corked;	/* TCP_CORK is set on the socket */
 	int *mids;	/* the round's message ids, in publish order */
 	size_t mids_cap;
@@ -56,8 +55,7 @@ struct relaylink {
 static void
 refusal_add(struct relaylink *l, size_t pos, int reason)
 {
-	if (l->failed++ == 0)
-		l->refusal = reason;
+	l->failed++;
 	if (l->nref == l->ref_cap) {
 		l->ref_cap = l->ref_cap ? l->ref_cap * 2 : 8;
 		l->ref = xrealloc(l->ref, l->ref_cap * sizeof(*l->ref));
@@ -381,27 +379,22 @@ relaylink_publish(struct relaylink *l, const char *topic,
 	else
 		rc = mosquitto_publish_v5(l->mq, &mid, topic, (int)len,
 		    payload, qos, retain != 0, NULL);
+	if (rc != MOSQ_ERR_SUCCESS)
+		log_warnx("relay: cannot publish topic=%s bytes=%zu: %s", topic,
+		    len, loop_error(rc));
+	/* What the broker would refuse, unsent, counts as its refusal: it
+	 * will not pass later either. */
+	if (rc == MOSQ_ERR_OVERSIZE_PACKET || rc == MOSQ_ERR_PAYLOAD_SIZE)
+		refusal_add(l, l->sent, MQTT_RC_PACKET_TOO_LARGE);
+	else if (rc == MOSQ_ERR_INVAL || rc == MOSQ_ERR_MALFORMED_UTF8)
+		refusal_add(l, l->sent, MQTT_RC_TOPIC_NAME_INVALID);
+	else if (rc != MOSQ_ERR_SUCCESS)
+		return -1;
 	if (l->sent == l->mids_cap) {
 		l->mids_cap = l->mids_cap ? l->mids_cap * 2 : 512;
 		l->mids = xrealloc(l->mids, l->mids_cap * sizeof(*l->mids));
 	}
-	/* What the broker would refuse, unsent: it will not pass later. */
-	if (rc == MOSQ_ERR_OVERSIZE_PACKET || rc == MOSQ_ERR_PAYLOAD_SIZE ||
-	    rc == MOSQ_ERR_INVAL || rc == MOSQ_ERR_MALFORMED_UTF8) {
-		log_warnx("relay: cannot publish topic=%s bytes=%zu: %s",
-		    topic, len, loop_error(rc));
-		l->mids[l->sent] = -1;
-		refusal_add(l, l->sent++, rc == MOSQ_ERR_OVERSIZE_PACKET ||
-		    rc == MOSQ_ERR_PAYLOAD_SIZE ? MQTT_RC_PACKET_TOO_LARGE :
-		    MQTT_RC_TOPIC_NAME_INVALID);
-		return 0;
-	}
-	if (rc != MOSQ_ERR_SUCCESS) {
-		log_warnx("relay: cannot publish topic=%s bytes=%zu: %s", topic,
-		    len, loop_error(rc));
-		return -1;
-	}
-	l->mids[l->sent++] = mid;
+	l->mids[l->sent++] = rc == MOSQ_ERR_SUCCESS ? mid : -1;
 	return 0;
 }
 
@@ -416,7 +409,7 @@ relaylink_wait(struct relaylink *l, int timeout_ms, size_t *acked,
 	if (l->failed > 0)
 		log_warnx("relay: broker refused %zu of %zu messages, the first "
 		    "with: %s", l->failed, l->sent,
-		    mosquitto_reason_string(l->refusal));
+		    mosquitto_reason_string(l->ref[0].reason));
 	l->sent = l->acked = l->failed = 0;
 	return rv;
 }
