@@ -289,19 +289,35 @@ wait_rows()
 # events/s) and PHASE_CPU (CPU per event of publisher, broker, hub and
 # PostgreSQL, from the publisher's start to the hub's last commit, or to
 # the end of AFTER).
+#
+# With the array PHASE_SIDE set (a command and its arguments), that
+# command runs next to the publisher, started just before it; the phase
+# waits for it to end before it reads the CPU times, and leaves its
+# standard output in PHASE_SIDE_OUT.
+PHASE_SIDE=()
 hub_phase()
 {
-	local prefix=$1 after=${2:-} seq0 mq0 hub0 pg0 mq1 hub1 pg1 pub
+	local prefix=$1 after=${2:-} seq0 mq0 hub0 pg0 mq1 hub1 pg1 pub side=
 	seq0=$(checkpoint)
 	mq0=$(ticks "$MQ_PID")
 	hub0=$(ticks "$HUB_PID")
 	pg0=$(pg_ticks)
+	if [ "${#PHASE_SIDE[@]}" -gt 0 ]; then
+		"${PHASE_SIDE[@]}" >"$WORK/side-$prefix.out" 2>"$WORK/side-$prefix.log" &
+		side=$!
+		PIDS+=("$side")
+	fi
 	pub=$("$LG" pub --uri "$SIMPUL_MQTT_URI" --count "$EVENTS" --prefix "$prefix" \
 	    --quiet 2>"$WORK/pub-$prefix.log") || die "(b) publisher failed: $pub"
 	wait_seq $((seq0 + EVENTS)) || die "(b) $prefix: incomplete"
 	PHASE_AFTER=
 	if [ -n "$after" ]; then
 		PHASE_AFTER=$($after) || die "(b) $prefix: $after failed"
+	fi
+	PHASE_SIDE_OUT=
+	if [ -n "$side" ]; then
+		wait "$side" || die "(b) $prefix: ${PHASE_SIDE[0]} failed: $(tail -3 "$WORK/side-$prefix.log")"
+		PHASE_SIDE_OUT=$(cat "$WORK/side-$prefix.out")
 	fi
 	mq1=$(ticks "$MQ_PID")
 	hub1=$(ticks "$HUB_PID")

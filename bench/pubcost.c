@@ -4,6 +4,7 @@
  * with, on a private Mosquitto.
  *
  *   bench-pubcost [--count N] [--size BYTES] [--rounds R] [--only paho|link]
+ *   bench-pubcost --uri URI [--rate MSG_PER_S] [--count N] [--size BYTES]
  *
  * It starts `mosquitto` (plain TCP, loopback, a free port, the stack's
  * max_inflight_messages 1000 and set_tcp_nodelay true) with a
@@ -25,6 +26,12 @@
  * the two, e.g. under `perf stat` to compare two builds by instructions,
  * which the neighbours on a shared machine do not move. The broker is stopped by its PID. See
  * docs/bench.md, "The relay's connection".
+ *
+ * With --uri it starts no broker: it runs link once against the broker at
+ * URI, at most --rate messages a second (paced from its start; default
+ * unpaced), and prints its own CPU per message. bench-rules' (e) runs it
+ * next to a hub with no rules to publish what 1,000 rules' outputs would
+ * cost at their bare price (docs/bench.md, "The floor of the outputs").
  */
 #include <pthread.h>
 #include <signal.h>
@@ -46,8 +53,10 @@
 #define WINDOW 1000
 #define BATCH 500
 #define TOPICS 50
+#define PACE_ROUND 128
 
 static size_t count = 100000, size = 600;
+static double pace; /* messages/s; 0: as fast as the broker answers */
 static char *payload;
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -207,7 +216,23 @@ run_link(const char *uri, double *rate, double *us)
 	t0 = clock_mono_ms();
 	c0 = cpu_s();
 	while (i < count) {
-		for (n = 0; n < BATCH && i < count; n++, i++) {
+		size_t due = count;
+
+		if (pace > 0) {
+			/*
+			 * Rounds of at least PACE_ROUND messages, about
+			 * what the hub's relay gets in one outbox round
+			 * under load, so that the pace does not make
+			 * every publish a round of its own.
+			 */
+			due = (size_t)(pace * (double)(clock_mono_ms() - t0) /
+			    1000.0);
+			if (due < count && due < i + PACE_ROUND) {
+				usleep(1000);
+				continue;
+			}
+		}
+		for (n = 0; n < BATCH && i < count && i < due; n++, i++) {
 			topic_of(topic, sizeof(topic), i);
 			if (relaylink_publish(l, topic, payload, size, 1, 0) ==
 			    -1)
@@ -258,7 +283,9 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: bench-pubcost [--count N] [--size BYTES] "
-	    "[--rounds R] [--only paho|link]\n");
+	    "[--rounds R] [--only paho|link]\n"
+	    "       bench-pubcost --uri URI [--rate MSG_PER_S] [--count N] "
+	    "[--size BYTES]\n");
 	exit(2);
 }
 
@@ -276,7 +303,7 @@ main(int argc, char **argv)
 	double rate, us, b0;
 	size_t k;
 	long rounds = 3, r;
-	const char *only = NULL;
+	const char *only = NULL, *given = NULL;
 	int i, port;
 	pid_t broker;
 
@@ -289,16 +316,27 @@ main(int argc, char **argv)
 			rounds = strtol(argv[++i], NULL, 10);
 		else if (i + 1 < argc && strcmp(argv[i], "--only") == 0)
 			only = argv[++i];
+		else if (i + 1 < argc && strcmp(argv[i], "--uri") == 0)
+			given = argv[++i];
+		else if (i + 1 < argc && strcmp(argv[i], "--rate") == 0)
+			pace = strtod(argv[++i], NULL);
 		else
 			usage();
 	}
 	if (count == 0 || size == 0 || size > 1u << 20 || rounds < 1 ||
 	    (only != NULL && strcmp(only, "paho") != 0 &&
-	    strcmp(only, "link") != 0))
+	    strcmp(only, "link") != 0) || !(pace >= 0) ||
+	    (pace > 0 && given == NULL))
 		usage();
 	log_init("bench-pubcost", LOG_LEVEL_WARN);
 	payload = xmalloc(size);
 	memset(payload, 'x', size);
+	if (given != NULL) {
+		run_link(given, &rate, &us);
+		printf("link: %zu messages of %zu bytes, %.0f msg/s, %.2f us "
+		    "CPU per message\n", count, size, rate, us);
+		return 0;
+	}
 	if (mkdtemp(dir) == NULL)
 		fatal("mkdtemp");
 	srandom((unsigned)getpid());
