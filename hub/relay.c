@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include <mqtt_protocol.h>
@@ -22,6 +23,26 @@
 
 /* Refused messages remembered across rounds, at most. */
 #define SKIP_MAX 4096
+
+/*
+ * Topics the broker refused (Not authorized, Topic Name invalid): for
+ * DENIED_MS after a refusal, messages to them are set aside unsent.
+ * Mosquitto 2.0 drops the connection after each refusal, so without this
+ * every message to such a topic would cost a rolled-back round and a
+ * reconnect, and a rule routing every event there would hold the whole
+ * outbox (alerts too) to a few hundred messages a second. After DENIED_MS
+ * the next message to the topic is sent again: a fixed ACL lets it
+ * through, an unfixed one renews the memory.
+ */
+#define DENIED_MAX 64
+#define DENIED_MS 10000
+
+struct denied {
+	char *topic;
+	int code;
+	const char *reason;
+	int64_t until_ms;
+};
 
 struct relay {
 	struct relay_opts o;
@@ -44,6 +65,12 @@ struct relay {
 	struct store_outbox_refusal *round, *skip;
 	size_t *pub;	/* the round's publishes: their place in round */
 	size_t nround, npub, round_cap, nskip, skip_cap;
+	/* The topics of the round's publishes, in tbuf at toff[publish]. */
+	char *tbuf;
+	size_t *toff, tlen, tcap;
+	struct denied denied[DENIED_MAX];
+	size_t ndenied;
+	int64_t round_ms; /* when the round started */
 };
 
 /*
@@ -100,17 +127,61 @@ skip_remove(struct relay *r, int64_t id, int index)
 		*m = r->skip[--r->nskip];
 }
 
+static const struct denied *
+denied_find(const struct relay *r, const char *topic)
+{
+	size_t i;
+
+	for (i = 0; i < r->ndenied; i++)
+		if (r->denied[i].until_ms > r->round_ms &&
+		    strcmp(r->denied[i].topic, topic) == 0)
+			return &r->denied[i];
+	return NULL;
+}
+
+/* Remembers topic as refused; a full list forgets the oldest refusal. */
+static void
+denied_add(struct relay *r, const char *topic, int code, const char *reason)
+{
+	struct denied *d = NULL;
+	size_t i;
+
+	for (i = 0; i < r->ndenied && d == NULL; i++)
+		if (strcmp(r->denied[i].topic, topic) == 0)
+			d = &r->denied[i];
+	if (d == NULL) {
+		if (r->ndenied < DENIED_MAX)
+			d = &r->denied[r->ndenied++];
+		else {
+			for (d = &r->denied[0], i = 1; i < DENIED_MAX; i++)
+				if (r->denied[i].until_ms < d->until_ms)
+					d = &r->denied[i];
+			free(d->topic);
+		}
+		d->topic = xstrdup(topic);
+	}
+	d->code = code;
+	d->reason = reason;
+	d->until_ms = clock_mono_ms() + DENIED_MS;
+	log_warnx("relay: the broker refused topic=%s reason=\"%s\"; messages "
+	    "to it are set aside unsent for %d s", topic, reason,
+	    DENIED_MS / 1000);
+}
+
 static int
 relay_row(void *arg, const struct store_outbox_row *row)
 {
 	struct relay *r = arg;
 	const struct store_outbox_refusal *skip;
+	const struct denied *d;
 	struct store_outbox_refusal *m;
+	size_t len;
 
 	if (r->nround == r->round_cap) {
 		r->round_cap = r->round_cap ? r->round_cap * 2 : 512;
 		r->round = xrealloc(r->round, r->round_cap * sizeof(*r->round));
 		r->pub = xrealloc(r->pub, r->round_cap * sizeof(*r->pub));
+		r->toff = xrealloc(r->toff, r->round_cap * sizeof(*r->toff));
 	}
 	m = &r->round[r->nround++];
 	if ((skip = skip_find(r, row->id, row->index)) != NULL) {
@@ -119,8 +190,22 @@ relay_row(void *arg, const struct store_outbox_row *row)
 	}
 	m->id = row->id;
 	m->index = row->index;
+	if (r->ndenied > 0 && (d = denied_find(r, row->topic)) != NULL) {
+		m->code = d->code;
+		m->reason = d->reason;
+		return 0;
+	}
 	m->code = 0;
 	m->reason = NULL;
+	len = strlen(row->topic) + 1;
+	if (r->tlen + len > r->tcap) {
+		r->tcap = r->tlen + len > r->tcap * 2 ? r->tlen + len :
+		    r->tcap * 2;
+		r->tbuf = xrealloc(r->tbuf, r->tcap);
+	}
+	memcpy(r->tbuf + r->tlen, row->topic, len);
+	r->toff[r->npub] = r->tlen;
+	r->tlen += len;
 	r->pub[r->npub++] = r->nround - 1;
 	return relaylink_publish(r->link, row->topic, row->payload, row->len,
 	    row->qos, row->retain);
@@ -150,6 +235,10 @@ mark_refusals(struct relay *r)
 		m->code = ref[i].reason;
 		m->reason = why;
 		skip_add(r, m);
+		if (ref[i].reason == MQTT_RC_NOT_AUTHORIZED ||
+		    ref[i].reason == MQTT_RC_TOPIC_NAME_INVALID)
+			denied_add(r, r->tbuf + r->toff[ref[i].pos],
+			    ref[i].reason, why);
 	}
 	return all_final;
 }
@@ -165,7 +254,8 @@ relay_round(struct relay *r)
 	size_t acked, failed, i, aside, skips;
 	int n, ok, final;
 
-	r->nround = r->npub = 0;
+	r->nround = r->npub = r->tlen = 0;
+	r->round_ms = clock_mono_ms();
 	skips = r->nskip;
 	n = store_outbox_fetch(r->o.store, r->o.batch, relay_row, r);
 	if (n <= 0) {
@@ -316,6 +406,10 @@ relay_free(struct relay *r)
 	free(r->round);
 	free(r->pub);
 	free(r->skip);
+	free(r->toff);
+	free(r->tbuf);
+	while (r->ndenied > 0)
+		free(r->denied[--r->ndenied].topic);
 	pthread_cond_destroy(&r->cond);
 	pthread_mutex_destroy(&r->lock);
 	free(r);

@@ -9,7 +9,9 @@
  * (at-least-once; subscribers see an id to deduplicate on). A message the
  * broker refuses for good (Not authorized, Topic Name invalid, Packet too
  * large, Payload format invalid) is moved to outbox_refused in the same
- * transaction instead, so that it cannot hold up the messages behind it.
+ * transaction instead, so that it cannot hold up the messages behind it;
+ * for 10 s after a Not authorized or Topic Name invalid, messages to that
+ * topic are moved there without being sent (relay.c, DENIED_MS).
  */
 #ifndef SIMPUL_RELAY_H
 #define SIMPUL_RELAY_H
