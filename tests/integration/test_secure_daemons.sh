@@ -268,11 +268,19 @@ sub_ready()
 	done
 	it_die "the subscriber on $2 did not start: $(tail -3 "$IT_DIR/log/$1.log")"
 }
+# positions PREFIX N: the admin publishes N positions with ids PREFIX-n;
+# succeeds when their N copies reach the subscriber on karo/feed/umum.
+positions()
+{
+	local out
+
+	out=$(it_as admin "$LG" pub --uri "$SIMPUL_MQTT_URI" --count "$2" --mix gps.position=1 --prefix "$1" --quiet 2>&1)
+	it_assert_eq "$?" 0 "$2 positions published ($out)"
+	it_wait_for 60 "$2 copies on karo/feed/umum" bash -c "[ \$(grep -c '\"$1-' '$IT_DIR/log/umum.log') -ge $2 ]"
+}
 sub_ready umum karo/feed/umum
 UMUM_PID=$IT_LAST_PID
-out=$(it_as admin "$LG" pub --uri "$SIMPUL_MQTT_URI" --count 3 --mix gps.position=1 --prefix refused --quiet 2>&1)
-it_assert_eq "$?" 0 "three positions published ($out)"
-it_wait_for 30 "three copies on karo/feed/umum" bash -c "[ \$(grep -c '\"refused-' '$IT_DIR/log/umum.log') -ge 3 ]" &&
+positions refused 3 &&
     it_pass "the copies to karo/feed/umum arrive although the broker refuses those to karo/feed/rahasia"
 it_sql_wait 30 "select count(*) from outbox" 0 &&
     it_pass "the outbox is empty: nothing holds it up"
@@ -292,10 +300,7 @@ it_assert_ok "the hub remembers the refused topic for a while" \
 # rounds than one renewed refusal (the memory lasts 10 s), where one
 # round per refused copy would hold the outbox to a few hundred messages
 # a second.
-out=$(it_as admin "$LG" pub --uri "$SIMPUL_MQTT_URI" --count 300 --mix gps.position=1 --prefix burst --quiet 2>&1)
-it_assert_eq "$?" 0 "300 more positions published ($out)"
-it_wait_for 60 "300 copies on karo/feed/umum" bash -c "[ \$(grep -c '\"burst-' '$IT_DIR/log/umum.log') -ge 300 ]" &&
-    it_pass "the burst's copies to karo/feed/umum arrive"
+positions burst 300 && it_pass "the burst's copies to karo/feed/umum arrive"
 it_sql_wait 30 "select count(*) from outbox_refused" 303 &&
     it_pass "its 300 copies to karo/feed/rahasia are set aside"
 more=$(($(grep -c 'not fully acknowledged' "$HUBLOG") - rolled))
