@@ -27,12 +27,12 @@
 /*
  * Topics the broker refused (Not authorized, Topic Name invalid): for
  * DENIED_MS after a refusal, messages to them are set aside unsent.
- * Mosquitto 2.0 drops the connection after each refusal, so without this
- * every message to such a topic would cost a rolled-back round and a
- * reconnect, and a rule routing every event there would hold the whole
- * outbox (alerts too) to a few hundred messages a second. After DENIED_MS
- * the next message to the topic is sent again: a fixed ACL lets it
- * through, an unfixed one renews the memory.
+ * Mosquitto 2.0 drops the connection after each refusal, so a round
+ * learns one refused message at a time and cannot commit before it knows
+ * them all: without this, a rule routing every event to such a topic
+ * stalls the whole outbox, alerts too (docs/hub.md, step 6, has the
+ * figures). After DENIED_MS the next message to the topic is sent again:
+ * a fixed ACL lets it through, an unfixed one renews the memory.
  */
 #define DENIED_MAX 64
 #define DENIED_MS 10000
