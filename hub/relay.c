@@ -65,9 +65,6 @@ struct relay {
 	struct store_outbox_refusal *round, *skip;
 	size_t *pub;	/* the round's publishes: their place in round */
 	size_t nround, npub, round_cap, nskip, skip_cap;
-	/* The topics of the round's publishes, in tbuf at toff[publish]. */
-	char *tbuf;
-	size_t *toff, tlen, tcap;
 	struct denied denied[DENIED_MAX];
 	size_t ndenied;
 	int64_t round_ms; /* when the round started */
@@ -139,7 +136,10 @@ denied_find(const struct relay *r, const char *topic)
 	return NULL;
 }
 
-/* Remembers topic as refused; a full list forgets the oldest refusal. */
+/*
+ * Remembers topic as refused from now on; a full list forgets the oldest
+ * refusal. Logged when the topic was not remembered already.
+ */
 static void
 denied_add(struct relay *r, const char *topic, int code, const char *reason)
 {
@@ -149,6 +149,10 @@ denied_add(struct relay *r, const char *topic, int code, const char *reason)
 	for (i = 0; i < r->ndenied && d == NULL; i++)
 		if (strcmp(r->denied[i].topic, topic) == 0)
 			d = &r->denied[i];
+	if (d == NULL || d->until_ms <= r->round_ms)
+		log_warnx("relay: the broker refused topic=%s reason=\"%s\"; "
+		    "messages to it are set aside unsent for %d s", topic,
+		    reason, DENIED_MS / 1000);
 	if (d == NULL) {
 		if (r->ndenied < DENIED_MAX)
 			d = &r->denied[r->ndenied++];
@@ -162,10 +166,7 @@ denied_add(struct relay *r, const char *topic, int code, const char *reason)
 	}
 	d->code = code;
 	d->reason = reason;
-	d->until_ms = clock_mono_ms() + DENIED_MS;
-	log_warnx("relay: the broker refused topic=%s reason=\"%s\"; messages "
-	    "to it are set aside unsent for %d s", topic, reason,
-	    DENIED_MS / 1000);
+	d->until_ms = r->round_ms + DENIED_MS;
 }
 
 static int
@@ -175,17 +176,23 @@ relay_row(void *arg, const struct store_outbox_row *row)
 	const struct store_outbox_refusal *skip;
 	const struct denied *d;
 	struct store_outbox_refusal *m;
-	size_t len;
 
 	if (r->nround == r->round_cap) {
 		r->round_cap = r->round_cap ? r->round_cap * 2 : 512;
 		r->round = xrealloc(r->round, r->round_cap * sizeof(*r->round));
 		r->pub = xrealloc(r->pub, r->round_cap * sizeof(*r->pub));
-		r->toff = xrealloc(r->toff, r->round_cap * sizeof(*r->toff));
 	}
 	m = &r->round[r->nround++];
 	if ((skip = skip_find(r, row->id, row->index)) != NULL) {
+		/*
+		 * Refused in the round that rolled back: the rest of this
+		 * round's messages to a topic refused as such are set
+		 * aside unsent too.
+		 */
 		*m = *skip;
+		if (skip->code == MQTT_RC_NOT_AUTHORIZED ||
+		    skip->code == MQTT_RC_TOPIC_NAME_INVALID)
+			denied_add(r, row->topic, skip->code, skip->reason);
 		return 0;
 	}
 	m->id = row->id;
@@ -197,15 +204,6 @@ relay_row(void *arg, const struct store_outbox_row *row)
 	}
 	m->code = 0;
 	m->reason = NULL;
-	len = strlen(row->topic) + 1;
-	if (r->tlen + len > r->tcap) {
-		r->tcap = r->tlen + len > r->tcap * 2 ? r->tlen + len :
-		    r->tcap * 2;
-		r->tbuf = xrealloc(r->tbuf, r->tcap);
-	}
-	memcpy(r->tbuf + r->tlen, row->topic, len);
-	r->toff[r->npub] = r->tlen;
-	r->tlen += len;
 	r->pub[r->npub++] = r->nround - 1;
 	return relaylink_publish(r->link, row->topic, row->payload, row->len,
 	    row->qos, row->retain);
@@ -235,10 +233,6 @@ mark_refusals(struct relay *r)
 		m->code = ref[i].reason;
 		m->reason = why;
 		skip_add(r, m);
-		if (ref[i].reason == MQTT_RC_NOT_AUTHORIZED ||
-		    ref[i].reason == MQTT_RC_TOPIC_NAME_INVALID)
-			denied_add(r, r->tbuf + r->toff[ref[i].pos],
-			    ref[i].reason, why);
 	}
 	return all_final;
 }
@@ -254,7 +248,7 @@ relay_round(struct relay *r)
 	size_t acked, failed, i, aside, skips;
 	int n, ok, final;
 
-	r->nround = r->npub = r->tlen = 0;
+	r->nround = r->npub = 0;
 	r->round_ms = clock_mono_ms();
 	skips = r->nskip;
 	n = store_outbox_fetch(r->o.store, r->o.batch, relay_row, r);
@@ -406,8 +400,6 @@ relay_free(struct relay *r)
 	free(r->round);
 	free(r->pub);
 	free(r->skip);
-	free(r->toff);
-	free(r->tbuf);
 	while (r->ndenied > 0)
 		free(r->denied[--r->ndenied].topic);
 	pthread_cond_destroy(&r->cond);
